@@ -1,0 +1,38 @@
+# hdbench: set-up, tests and the benchmark suite. Everything runs in .venv, made here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+RESULTS ?= results
+
+.PHONY: setup test bench lint format perf clean
+
+setup: $(STAMP)
+
+# torch goes in first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(BIN)/pytest -q
+
+bench: $(STAMP)
+	$(BIN)/hdbench bench --out $(RESULTS)
+
+perf: $(STAMP)
+	$(BIN)/pytest benchmarks -q --benchmark-enable --benchmark-json=$(RESULTS)/perf/benchmarks.json
+
+lint: $(STAMP)
+	$(BIN)/ruff check hdbench tests benchmarks
+	$(BIN)/ruff format --check hdbench tests benchmarks
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix hdbench tests benchmarks
+	$(BIN)/ruff format hdbench tests benchmarks
+
+clean:
+	rm -rf $(VENV) build *.egg-info

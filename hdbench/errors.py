@@ -1,0 +1,21 @@
+"""The errors hdbench raises on purpose; each message is one line for the user."""
+
+
+class HdbenchError(Exception):
+    """Base class: the command line prints these as one line, without a traceback."""
+
+
+class SpecError(HdbenchError, ValueError):
+    """A spec, option or argument has a bad value; the message names the field and what was expected."""
+
+
+class StimulusError(HdbenchError, ValueError):
+    """A stimulus handed to a panel cannot be played (wrong shape, NaN, infinite)."""
+
+
+class BudgetExceededError(HdbenchError):
+    """A batch of trials would spend more ratings than the panel's budget allows."""
+
+
+class RatingsNotReadyError(HdbenchError):
+    """A batch's ratings were asked for before the panel answered them."""

@@ -1,0 +1,15 @@
+"""Acceptability functions written as plain Python, used by `python`-kind specs."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def banana(x: np.ndarray) -> np.ndarray:
+    """A curved ridge: D = 0.9 · exp(-½ (x₀/2.5)² - ½ ((x₁ - 0.2 x₀² + 0.5) / 0.8)²).
+
+    x has shape (n, 2); returns shape (n,). Non-convex: the chord between the two arms of the
+    banana passes through a region that listeners reject.
+    """
+    bend = x[:, 1] - 0.2 * x[:, 0] ** 2 + 0.5
+    return 0.9 * np.exp(-0.5 * (x[:, 0] / 2.5) ** 2 - 0.5 * (bend / 0.8) ** 2)

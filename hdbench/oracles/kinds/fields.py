@@ -1,0 +1,32 @@
+"""Validators shared by the kinds' parameter models."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def check_vector(value: list[float], name: str) -> list[float]:
+    if len(value) == 0:
+        raise ValueError(f"expected a non-empty list of numbers for {name}")
+    if not np.all(np.isfinite(value)):
+        raise ValueError(f"expected finite numbers for {name}, got {value}")
+    return value
+
+
+def check_covariance(cov: list[list[float]], dim: int) -> list[list[float]]:
+    """`cov` must be a symmetric positive-definite dim × dim matrix."""
+    expected = f"expected a symmetric positive-definite {dim}×{dim} matrix"
+    matrix = np.asarray(cov, dtype=float)
+    if matrix.shape != (dim, dim):
+        raise ValueError(f"{expected} (the mean's dimension), got shape {matrix.shape}")
+    if not np.all(np.isfinite(matrix)) or not np.allclose(matrix, matrix.T):
+        raise ValueError(f"{expected}, got a non-symmetric or non-finite matrix")
+    if np.linalg.eigvalsh(matrix).min() <= 0:
+        raise ValueError(f"{expected}, got eigenvalues {np.linalg.eigvalsh(matrix).round(4)}")
+    return cov
+
+
+def gaussian_log_bump(x: np.ndarray, mean: np.ndarray, precision: np.ndarray) -> np.ndarray:
+    """-½ (x - mean)ᵀ precision (x - mean) for x (n, dim); returns (n,)."""
+    centred = x - mean
+    return -0.5 * np.einsum("ni,ij,nj->n", centred, precision, centred)

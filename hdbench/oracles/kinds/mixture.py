@@ -1,0 +1,150 @@
+"""`mixture`: a sum of Gaussian bumps, D(x) = Σ_k h_k exp(-½ (x-μ_k)ᵀ Σ_k⁻¹ (x-μ_k)).
+
+p_D is then a Gaussian mixture with weights w_k ∝ h_k √det(2π Σ_k), sampled in closed form.
+Bumps are listed one by one, or laid out as a ring or a square grid. The sum must stay ≤ 1,
+which the spec loader checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from pydantic import Field, ValidationInfo, field_validator, model_validator
+from scipy.special import logsumexp, softmax
+
+from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
+from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+from hdbench.oracles.kinds.fields import check_covariance, check_vector, gaussian_log_bump
+
+
+class Bump(KindParams):
+    mean: list[float]
+    cov: list[list[float]] | None = Field(None, description="covariance; or give `sd`")
+    sd: float | None = Field(None, gt=0.0, description="isotropic standard deviation")
+    peak: float = Field(0.9, gt=0.0, le=1.0)
+
+    @field_validator("mean")
+    @classmethod
+    def _mean(cls, value: list[float]) -> list[float]:
+        return check_vector(value, "mean")
+
+    @field_validator("cov")
+    @classmethod
+    def _cov(cls, value: list[list[float]] | None, info: ValidationInfo) -> list[list[float]] | None:
+        return None if value is None else check_covariance(value, len(info.data.get("mean", [])))
+
+    @model_validator(mode="after")
+    def _one_spread(self) -> Bump:
+        if (self.cov is None) == (self.sd is None):
+            raise ValueError("expected exactly one of `cov` or `sd` for each bump")
+        return self
+
+    def covariance(self) -> np.ndarray:
+        if self.cov is not None:
+            return np.asarray(self.cov, dtype=float)
+        return self.sd**2 * np.eye(len(self.mean))
+
+
+class RingLayout(KindParams):
+    num_bumps: int = Field(8, ge=1)
+    radius: float = Field(4.0, gt=0.0)
+    sd: float = Field(0.5, gt=0.0)
+    peak: float = Field(0.9, gt=0.0, le=1.0)
+
+    def bumps(self) -> list[Bump]:
+        angles = 2 * np.pi * np.arange(self.num_bumps) / self.num_bumps
+        centres = self.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        return [Bump(mean=list(c), sd=self.sd, peak=self.peak) for c in centres]
+
+
+class GridLayout(KindParams):
+    num_per_axis: int = Field(5, ge=1)
+    spacing: float = Field(2.0, gt=0.0)
+    sd: float = Field(0.3, gt=0.0)
+    peak: float = Field(0.9, gt=0.0, le=1.0)
+
+    def bumps(self) -> list[Bump]:
+        ticks = self.spacing * (np.arange(self.num_per_axis) - (self.num_per_axis - 1) / 2)
+        return [Bump(mean=[a, b], sd=self.sd, peak=self.peak) for a in ticks for b in ticks]
+
+
+class MixtureParams(KindParams):
+    bumps: list[Bump] | None = None
+    ring: RingLayout | None = None
+    grid: GridLayout | None = None
+
+    @model_validator(mode="after")
+    def _one_layout(self) -> MixtureParams:
+        given = [name for name in ("bumps", "ring", "grid") if getattr(self, name) is not None]
+        if len(given) != 1:
+            raise ValueError(f"expected exactly one of `bumps`, `ring` or `grid`, got {given}")
+        if self.bumps is not None and len({len(b.mean) for b in self.bumps}) != 1:
+            raise ValueError("bumps: expected every bump's mean to have the same dimension")
+        return self
+
+    def all_bumps(self) -> list[Bump]:
+        return self.bumps if self.bumps is not None else (self.ring or self.grid).bumps()
+
+
+@ACCEPTABILITY_KINDS.register("mixture")
+class MixtureAcceptability(Acceptability):
+    """A sum of Gaussian bumps (a ring, a grid, or unequal bumps): a multimodal target."""
+
+    Params = MixtureParams
+    description = "a sum of Gaussian bumps: ring, grid or a free list, heights may differ"
+
+    def __init__(self, means: np.ndarray, covs: np.ndarray, heights: np.ndarray) -> None:
+        self.means, self.covs, self.heights = means, covs, heights
+        self.dim = means.shape[1]
+        self.precisions = np.linalg.inv(covs)
+        self._chols = np.linalg.cholesky(covs)
+        bump_mass = heights * np.sqrt(np.linalg.det(2 * np.pi * covs))
+        self._normaliser = float(bump_mass.sum())
+        self.weights = bump_mass / bump_mass.sum()
+
+    @classmethod
+    def from_params(cls, params: MixtureParams) -> MixtureAcceptability:
+        bumps = params.all_bumps()
+        return cls(
+            np.array([b.mean for b in bumps], dtype=float),
+            np.array([b.covariance() for b in bumps]),
+            np.array([b.peak for b in bumps], dtype=float),
+        )
+
+    def _log_terms(self, x: np.ndarray) -> np.ndarray:
+        """log h_k - ½ q_k(x), shape (n, num_bumps)."""
+        columns = [
+            gaussian_log_bump(x, mean, precision)
+            for mean, precision in zip(self.means, self.precisions, strict=True)
+        ]
+        return np.log(self.heights) + np.stack(columns, axis=1)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return np.exp(logsumexp(self._log_terms(x), axis=1))
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        responsibilities = softmax(self._log_terms(x), axis=1)
+        pulls = -np.einsum("nki,kij->nkj", x[:, None, :] - self.means[None], self.precisions)
+        return np.einsum("nk,nkj->nj", responsibilities, pulls)
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        return self(x)[:, None] * self.score(x)
+
+    @property
+    def normaliser(self) -> float:
+        return self._normaliser
+
+    @property
+    def bounds(self) -> np.ndarray:
+        half = 6.0 * np.sqrt(np.diagonal(self.covs, axis1=1, axis2=2))
+        return np.stack([(self.means - half).min(0), (self.means + half).max(0)], axis=1)
+
+    @property
+    def modes(self) -> tuple[Mode, ...]:
+        return tuple(
+            Mode(m, c, float(w)) for m, c, w in zip(self.means, self.covs, self.weights, strict=True)
+        )
+
+    def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
+        component = rng.choice(len(self.weights), size=num, p=self.weights)
+        noise = rng.standard_normal((num, self.dim))
+        return self.means[component] + np.einsum("nij,nj->ni", self._chols[component], noise)

@@ -1,0 +1,111 @@
+"""An oracle: a named pairing of the truth (only metrics see it) with the panel that rates.
+
+From a notebook:
+
+    oracle = load_oracle("paper_like")
+    panel = oracle.panel(seed=0)          # the noisy view an algorithm gets
+    oracle.truth(x), oracle.truth.sample(1000, rng)   # the exact view metrics get
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+
+from hdbench.errors import SpecError
+from hdbench.oracles.acceptability import Acceptability, as_points
+from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+from hdbench.oracles.listener import ListenerModel
+from hdbench.oracles.panel import SimulatedPanel
+from hdbench.oracles.spec import OracleSpec, validate
+from hdbench.oracles.trials import TrialBatch
+from hdbench.rng import named_generator, stable_hash
+
+NUM_PROBES = 64
+
+
+@dataclass(frozen=True)
+class Oracle:
+    spec: OracleSpec
+    truth: Acceptability
+    real_data: np.ndarray = field(repr=False)
+    source: Path | None = None
+
+    @classmethod
+    def from_spec(cls, spec: OracleSpec, source: Path | None = None) -> Oracle:
+        """Build and check an oracle; a problem raises SpecError naming the file and field."""
+        where = str(source or spec.name)
+        params = dict(spec.acceptability)
+        kind = ACCEPTABILITY_KINDS[params.pop("kind")]
+        truth = kind.from_params(validate(kind.Params, params, where, "acceptability"))
+        if not 0.0 < truth.peak <= 1.0 + 1e-9:
+            raise SpecError(f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}")
+        real_data = draw_real_data(spec, truth.dim, where)
+        return cls(spec, truth, real_data, source)
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def dim(self) -> int:
+        return self.truth.dim
+
+    @property
+    def listener(self) -> ListenerModel:
+        spec = self.spec.listener
+        slider = spec.slider()
+        step = spec.differential_step
+        return ListenerModel(
+            noise_sd=spec.noise_sd,
+            bias_sd=spec.bias_sd,
+            lapse_rate=spec.lapse_rate,
+            drift_sd=spec.drift_sd,
+            slider=slider,
+            differential_step=slider.step / (slider.high - slider.low) if step is None else step,
+            ideal=spec.ideal,
+        )
+
+    def panel(self, seed: int, budget: int | None = None) -> SimulatedPanel:
+        """A fresh simulated panel; `budget` overrides the spec's."""
+        return SimulatedPanel(
+            self.truth,
+            self.dim,
+            self.listener,
+            self.spec.panel.num_listeners,
+            named_generator(seed, "panel", self.name),
+            budget if budget is not None else self.spec.panel.budget,
+        )
+
+    @cached_property
+    def spec_hash(self) -> str:
+        return stable_hash(json.dumps(self.spec.model_dump(mode="json"), sort_keys=True))
+
+    @cached_property
+    def fingerprint(self) -> str:
+        """Hash of D and of a seeded panel's ratings at fixed probe points in the box, so that
+        results from a changed oracle are never mixed silently with old ones."""
+        lo, hi = self.truth.bounds.T
+        probes = np.random.default_rng(0).uniform(lo, hi, (NUM_PROBES, self.dim))
+        panel = self.panel(seed=0)
+        ratings = panel.poll(panel.submit(TrialBatch.absolute(probes)))
+        values = np.concatenate([self.truth(probes), ratings.values.ravel()])
+        return stable_hash(np.array2string(values, precision=10, threshold=10**6))
+
+
+def draw_real_data(spec: OracleSpec, dim: int, where: str) -> np.ndarray:
+    """The N real data of shape (num, dim), N(mean, cov) with the spec's own seed."""
+    real = spec.real_data
+    mean = np.zeros(dim) if real.mean is None else np.asarray(real.mean, dtype=float)
+    cov = np.eye(dim) if real.cov is None else np.asarray(real.cov, dtype=float)
+    if mean.shape != (dim,) or cov.shape != (dim, dim):
+        raise SpecError(
+            f"{where}: real_data: expected a mean of length {dim} and a {dim}×{dim} cov "
+            f"(the acceptability's dimension), got {mean.shape} and {cov.shape}"
+        )
+    noise = np.random.default_rng(real.seed).standard_normal((real.num, dim))
+    return as_points(mean + noise @ np.linalg.cholesky(cov).T, dim)
