@@ -40,10 +40,15 @@ class Oracle:
         """Build and check an oracle; a problem raises SpecError naming the file and field."""
         where = str(source or spec.name)
         params = dict(spec.acceptability)
-        kind = ACCEPTABILITY_KINDS[params.pop("kind")]
+        try:
+            kind = ACCEPTABILITY_KINDS[params.pop("kind")]
+        except SpecError as error:
+            raise SpecError(f"{where}: acceptability.kind: {error}") from None
         truth = kind.from_params(validate(kind.Params, params, where, "acceptability"))
         if not 0.0 < truth.peak <= 1.0 + 1e-9:
-            raise SpecError(f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}")
+            raise SpecError(
+                f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}"
+            )
         real_data = draw_real_data(spec, truth.dim, where)
         return cls(spec, truth, real_data, source)
 

@@ -98,12 +98,12 @@ class OracleSpec(BaseModel):
 
 
 def read_spec(path: Path) -> OracleSpec:
-    """Parse and validate a spec file; the name defaults to the file's stem."""
+    """Parse and validate a spec file; the name defaults to the file's stem (without a leading `_`)."""
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:
         raise SpecError(f"{path}: cannot read the spec: {error}") from None
-    data.setdefault("name", path.stem)
+    data.setdefault("name", path.stem.lstrip("_"))
     return validate(OracleSpec, data, str(path))
 
 

@@ -1,0 +1,127 @@
+"""The metric registry: every metric with its metadata, and the checks shared by all of them.
+
+A metric is a pure function of (samples of shape (n, dim), a `TruthContext`) returning one float.
+Families that also break their value down per dimension give a second function returning shape
+(dim,); `evaluate` writes those as extra columns `<name>_d<i>`, and `metric_info` maps each such
+column back to its metric, so every output column has its metadata.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from hdbench.errors import SpecError
+from hdbench.metrics.context import TruthContext
+from hdbench.registry import Registry
+
+#: "higher"/"lower": larger/smaller is better; "one": closer to 1 is better; "none": an
+#: informational column with no better or worse (e.g. the variance ratio to the real data).
+Direction = Literal["higher", "lower", "one", "none"]
+
+MetricFn = Callable[[np.ndarray, TruthContext], float]
+PerDimFn = Callable[[np.ndarray, TruthContext], np.ndarray]
+Predicate = Callable[[TruthContext], bool]
+
+#: Fewest samples a metric accepts: PRDC needs the 5 nearest neighbours of every sample.
+MIN_SAMPLES = 6
+
+_PER_DIM_COLUMN = re.compile(r"^(?P<name>.+)_d(?P<axis>\d+)$")
+
+
+def always(context: TruthContext) -> bool:
+    """Applies to every oracle."""
+    return True
+
+
+def has_modes(context: TruthContext) -> bool:
+    """Applies when the truth lists distinct modes."""
+    return len(context.truth.modes) > 0
+
+
+def is_planar(context: TruthContext) -> bool:
+    """Applies in dim 2, where the context holds a grid over the box."""
+    return context.grid is not None
+
+
+@dataclass(frozen=True)
+class Metric:
+    """One registered metric and its metadata.
+
+    `fn(samples, context)` takes samples of shape (n, dim) and returns a float in [low, high];
+    `per_dim_fn`, when given, returns shape (dim,) with the same direction and range.
+    """
+
+    name: str
+    direction: Direction
+    low: float
+    high: float
+    description: str
+    fn: MetricFn
+    applies: Predicate = always
+    per_dim_fn: PerDimFn | None = None
+
+    def is_better(self, value: float, other: float) -> bool:
+        """Whether `value` is strictly better than `other` in this metric's direction."""
+        if self.direction == "higher":
+            return value > other
+        if self.direction == "lower":
+            return value < other
+        if self.direction == "one":
+            return abs(value - 1.0) < abs(other - 1.0)
+        raise ValueError(f"metric {self.name!r} is informational: no value is better")
+
+
+METRICS: Registry[Metric] = Registry("metric")
+
+
+def register_metric(
+    name: str,
+    direction: Direction,
+    low: float,
+    high: float,
+    description: str,
+    applies: Predicate = always,
+    per_dim_fn: PerDimFn | None = None,
+) -> Callable[[MetricFn], MetricFn]:
+    """Decorator: register the decorated function as metric `name`; returns it unchanged."""
+    if _PER_DIM_COLUMN.match(name):
+        raise ValueError(f"metric {name!r}: names ending in _d<digits> are per-dimension columns")
+    if not low < high or math.isnan(low) or math.isnan(high):
+        raise ValueError(f"metric {name!r}: expected low < high, got [{low}, {high}]")
+
+    def add(fn: MetricFn) -> MetricFn:
+        METRICS.add(name, Metric(name, direction, low, high, description, fn, applies, per_dim_fn))
+        return fn
+
+    return add
+
+
+def metric_info(column: str) -> Metric:
+    """The metric behind an output column: `name` itself, or `name_d<i>` of a per-dim metric."""
+    if column in METRICS:
+        return METRICS[column]
+    match = _PER_DIM_COLUMN.match(column)
+    if match and match["name"] in METRICS and METRICS[match["name"]].per_dim_fn is not None:
+        return METRICS[match["name"]]
+    return METRICS[column]  # raises SpecError listing the known metrics
+
+
+def check_samples(samples: np.ndarray, dim: int) -> np.ndarray:
+    """Samples as a float array of shape (n, dim) with n ≥ MIN_SAMPLES; SpecError otherwise."""
+    expected = f"samples: expected at least {MIN_SAMPLES} finite points of shape (n, {dim})"
+    try:
+        points = np.asarray(samples, dtype=float)
+    except (TypeError, ValueError):
+        raise SpecError(f"{expected}, got an object of type {type(samples).__name__}") from None
+    if points.ndim != 2 or points.shape[1] != dim or len(points) < MIN_SAMPLES:
+        raise SpecError(f"{expected}, got shape {points.shape}")
+    num_bad = int(np.size(points) - np.isfinite(points).sum())
+    if num_bad:
+        raise SpecError(f"{expected}, got {num_bad} non-finite values")
+    return points

@@ -1,0 +1,138 @@
+"""Mode collapse: which of the target's modes the samples reach, and how evenly.
+
+Mode metrics follow VEEGAN (Srivastava et al., NeurIPS 2017, synthetic experiments), with Mahalanobis distances
+in place of VEEGAN's multiples of a common standard deviation so that modes of any shape count:
+
+- d_k(y) = √((y - μ_k)ᵀ Σ_k⁻¹ (y - μ_k)) with (μ_k, Σ_k) from `truth.modes`; a sample's nearest
+  mode is argmin_k d_k(y), and the sample is *high quality* when min_k d_k(y) ≤ 3.
+- `modes_captured`: modes that are the nearest mode of at least one high-quality sample (a count,
+  at most the number of modes).
+- `modes_captured_strict`: a mode counts only when it holds at least a quarter of the share of
+  high-quality samples its target mass would give it, n_k / n_hq ≥ w_k / 4 (w the modes'
+  masses, normalised to sum to 1). One stray sample does not capture a mode.
+- `high_quality_share`: n_hq / n.
+- `mode_tv`: ½ Σ_k |n_k / n_hq - w_k|, the total-variation distance between the high-quality
+  samples' shares per mode and the target's mode masses; 1 when no sample is high quality.
+
+These need `truth.modes` non-empty. `collapse_ratio` applies to every oracle:
+
+    collapse_ratio = (det Cov(samples) / det Cov(target))^(1/dim),
+
+the ratio of generalised variances as a geometric mean per dimension. It is 0 for a point mass
+and also (near) 0 for samples collapsed onto a line or any lower-dimensional set, which a
+variance ratio (a trace) does not see; 1 is right.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from hdbench.metrics.context import TruthContext
+from hdbench.metrics.metric import has_modes, register_metric
+from hdbench.metrics.variance import sample_cov
+
+#: Mahalanobis distance to the nearest mode within which a sample is high quality.
+HIGH_QUALITY_RADIUS = 3.0
+#: Fraction of its fair share of high-quality samples a mode must hold to count as captured.
+STRICT_SHARE = 0.25
+
+
+def nearest_modes(samples: np.ndarray, context: TruthContext) -> tuple[np.ndarray, np.ndarray]:
+    """Index (n,) of each sample's nearest mode by Mahalanobis distance, and that distance (n,)."""
+    modes = context.truth.modes
+    locations = np.stack([mode.location for mode in modes])
+    precisions = np.linalg.inv(np.stack([mode.cov for mode in modes]))
+    offsets = samples[:, None, :] - locations[None]
+    squared = np.einsum("nki,kij,nkj->nk", offsets, precisions, offsets)
+    nearest = np.argmin(squared, axis=1)
+    return nearest, np.sqrt(np.maximum(squared[np.arange(len(samples)), nearest], 0.0))
+
+
+def high_quality_counts(samples: np.ndarray, context: TruthContext) -> np.ndarray:
+    """High-quality samples per mode for samples (n, dim): shape (num_modes,)."""
+    nearest, distance = nearest_modes(samples, context)
+    good = distance <= HIGH_QUALITY_RADIUS
+    return np.bincount(nearest[good], minlength=len(context.truth.modes))
+
+
+def mode_weights(context: TruthContext) -> np.ndarray:
+    """Target masses of the modes, normalised to sum to 1: shape (num_modes,)."""
+    masses = np.array([mode.mass for mode in context.truth.modes], dtype=float)
+    return masses / masses.sum()
+
+
+@register_metric(
+    "modes_captured",
+    direction="higher",
+    low=0.0,
+    high=math.inf,
+    description="modes nearest to at least one high-quality sample (at most the number of modes)",
+    applies=has_modes,
+)
+def modes_captured(samples: np.ndarray, context: TruthContext) -> float:
+    """Number of modes captured by samples (n, dim), VEEGAN's criterion."""
+    return float(np.count_nonzero(high_quality_counts(samples, context)))
+
+
+@register_metric(
+    "modes_captured_strict",
+    direction="higher",
+    low=0.0,
+    high=math.inf,
+    description="modes holding at least a quarter of their fair share of high-quality samples",
+    applies=has_modes,
+)
+def modes_captured_strict(samples: np.ndarray, context: TruthContext) -> float:
+    """Number of modes k with n_k > 0 and n_k / n_hq ≥ w_k / 4, for samples (n, dim)."""
+    counts = high_quality_counts(samples, context)
+    if counts.sum() == 0:
+        return 0.0
+    share = counts / counts.sum()
+    return float(np.count_nonzero((counts > 0) & (share >= STRICT_SHARE * mode_weights(context))))
+
+
+@register_metric(
+    "high_quality_share",
+    direction="higher",
+    low=0.0,
+    high=1.0,
+    description="share of samples within Mahalanobis distance 3 of their nearest mode",
+    applies=has_modes,
+)
+def high_quality_share(samples: np.ndarray, context: TruthContext) -> float:
+    """n_hq / n for samples (n, dim)."""
+    return float(high_quality_counts(samples, context).sum() / len(samples))
+
+
+@register_metric(
+    "mode_tv",
+    direction="lower",
+    low=0.0,
+    high=1.0,
+    description="total variation between high-quality samples' shares per mode and mode masses",
+    applies=has_modes,
+)
+def mode_tv(samples: np.ndarray, context: TruthContext) -> float:
+    """½ Σ_k |n_k / n_hq - w_k| for samples (n, dim); 1 when n_hq = 0."""
+    counts = high_quality_counts(samples, context)
+    if counts.sum() == 0:
+        return 1.0
+    return float(0.5 * np.abs(counts / counts.sum() - mode_weights(context)).sum())
+
+
+@register_metric(
+    "collapse_ratio",
+    direction="one",
+    low=0.0,
+    high=math.inf,
+    description="(det Cov samples / det Cov target)^(1/dim): 0 for a point mass or a line",
+)
+def collapse_ratio(samples: np.ndarray, context: TruthContext) -> float:
+    """Generalised variance ratio per dimension for samples (n, dim)."""
+    eigenvalues = np.linalg.eigvalsh(sample_cov(samples))
+    if eigenvalues.min() <= 0.0:
+        return 0.0
+    log_ratio = np.log(eigenvalues).sum() - np.linalg.slogdet(context.target_cov)[1]
+    return float(np.exp(log_ratio / context.dim))
