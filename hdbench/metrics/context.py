@@ -127,7 +127,9 @@ class TruthContext:
         """Draw the reference and moment samples and precompute; real_data has shape (n, dim)."""
         real = _check_points(real_data, truth.dim, "real_data", minimum=2)
         if num_reference < NUM_NEIGHBOURS + 1:
-            raise SpecError(f"num_reference: expected at least {NUM_NEIGHBOURS + 1}, got {num_reference}")
+            raise SpecError(
+                f"num_reference: expected at least {NUM_NEIGHBOURS + 1}, got {num_reference}"
+            )
         if bins < 1:
             raise SpecError(f"bins: expected a positive number of cells per axis, got {bins}")
         reference = truth.sample(num_reference, named_generator(seed, "metrics", "reference"))

@@ -85,8 +85,9 @@ def wasserstein2_squared_1d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     breaks = np.union1d(np.arange(1, n + 1) / n, np.arange(1, m + 1) / m)
     widths = np.diff(breaks, prepend=0.0)
     middle = breaks - widths / 2
-    gap = a[np.minimum((middle * n).astype(int), n - 1)] - b[np.minimum((middle * m).astype(int), m - 1)]
-    return widths @ gap**2
+    a_index = np.minimum((middle * n).astype(int), n - 1)
+    b_index = np.minimum((middle * m).astype(int), m - 1)
+    return widths @ (a[a_index] - b[b_index]) ** 2
 
 
 @register_metric(
@@ -99,7 +100,8 @@ def wasserstein2_squared_1d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def sliced_w2(samples: np.ndarray, context: TruthContext) -> float:
     """SW₂ between samples (n, dim) and the reference sample (m, dim)."""
     theta = projections(context)
-    return float(np.sqrt(wasserstein2_squared_1d(samples @ theta, context.reference @ theta).mean()))
+    squared = wasserstein2_squared_1d(samples @ theta, context.reference @ theta)
+    return float(np.sqrt(squared.mean()))
 
 
 @register_metric(

@@ -1,7 +1,8 @@
 """Mode collapse: which of the target's modes the samples reach, and how evenly.
 
-Mode metrics follow VEEGAN (Srivastava et al., NeurIPS 2017, synthetic experiments), with Mahalanobis distances
-in place of VEEGAN's multiples of a common standard deviation so that modes of any shape count:
+Mode metrics follow VEEGAN (Srivastava et al., NeurIPS 2017, synthetic experiments), with
+Mahalanobis distances in place of VEEGAN's multiples of a common standard deviation, so that modes
+of any shape count:
 
 - d_k(y) = √((y - μ_k)ᵀ Σ_k⁻¹ (y - μ_k)) with (μ_k, Σ_k) from `truth.modes`; a sample's nearest
   mode is argmin_k d_k(y), and the sample is *high quality* when min_k d_k(y) ≤ 3.

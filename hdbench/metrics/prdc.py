@@ -12,8 +12,8 @@ to its k-th nearest neighbour within its own set:
 
 Balls are closed (distance ≤ radius), where the paper writes a strict <. With a strict
 inequality a set whose points are repeated more than k times has radius 0 everywhere, so a
-collapsed generator compared with itself would score 0; closed balls score it 1, and a point
-within a continuous sample is never exactly on a ball's boundary, so nothing else changes.
+collapsed generator compared with itself would score 0; closed balls score it 1. Points drawn
+from continuous laws fall exactly on a boundary with probability 0, so nothing else changes.
 Precision and recall are those of Kynkäänniemi et al. (NeurIPS 2019), which Naeem et al. restate.
 
 Density is 1 in expectation for exact target samples (shown by Naeem et al.) and grows above 1 when

@@ -1,0 +1,89 @@
+"""The `hdbench` command line."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from hdbench.errors import HdbenchError
+from hdbench.oracles import find_specs, load_oracle
+from hdbench.oracles.spec import read_spec
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.handler(args)
+    except HdbenchError as error:
+        print(f"hdbench: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hdbench: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hdbench", description="Benchmark human-in-the-loop generative models."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    oracles = commands.add_parser("oracles", help="list the oracles, or draw one")
+    add_oracle_dirs(oracles)
+    oracles.set_defaults(handler=list_oracles)
+    oracle_commands = oracles.add_subparsers(dest="oracles_command")
+    show = oracle_commands.add_parser("show", help="draw D with the real data and target samples")
+    show.add_argument("name", help="oracle name or path to a spec file")
+    show.add_argument("--out", type=Path, help="PNG to write (default: results/oracles/NAME.png)")
+    add_oracle_dirs(show)
+    show.set_defaults(handler=show_oracle)
+
+    bench = commands.add_parser("bench", help="run the benchmark suite")
+    bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    add_oracle_dirs(bench)
+    bench.set_defaults(handler=run_bench)
+    return parser
+
+
+def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--oracles", type=Path, action="append", default=[], metavar="DIR",
+        help="another folder of oracle specs (also: HDBENCH_ORACLES)",
+    )
+
+
+def list_oracles(args: argparse.Namespace) -> None:
+    specs = find_specs(args.oracles)
+    width = max(map(len, specs), default=0)
+    for name, path in specs.items():
+        print(f"{name:<{width}}  {read_spec(path).description}")
+
+
+def show_oracle(args: argparse.Namespace) -> None:
+    from hdbench.report.oracle_figure import plot_oracle
+
+    oracle = load_oracle(args.name, args.oracles)
+    path = plot_oracle(oracle, args.out or Path("results") / "oracles" / f"{oracle.name}.png")
+    target = oracle.truth.sample(100_000, np.random.default_rng(0))
+    target_var, real_var = target.var(axis=0), oracle.real_data.var(axis=0)
+    per_dim = ", ".join(f"{r:.2f}" for r in target_var / real_var)
+    print(f"{oracle.name}: {oracle.spec.description}")
+    print(f"variance of the target / of the real data: {target_var.sum() / real_var.sum():.2f} "
+          f"in total; per dimension: {per_dim}")
+    print(f"wrote {path}")
+
+
+def run_bench(args: argparse.Namespace) -> None:
+    from hdbench.experiments.oracle_suite import run_oracle_suite
+
+    run_oracle_suite(args.out, args.oracles)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Tables and figures; they read results and oracles, never run anything."""

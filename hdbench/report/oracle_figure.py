@@ -1,0 +1,65 @@
+"""The picture of an oracle: D(x) as filled contours, exact target samples and the real data."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import numpy as np
+
+from hdbench.oracles import Oracle
+from hdbench.oracles.acceptability import box_grid
+from hdbench.report.style import plt
+
+NUM_GRID = 200
+REAL_COLOUR = "#f28e2b"
+
+
+def view_box(oracle: Oracle, margin: float = 0.08) -> np.ndarray:
+    """The part of the box worth drawing, shape (2, 2): where D ≥ 1% of its peak, and the real
+    data, with a margin."""
+    points, _ = box_grid(oracle.truth.bounds[:2], NUM_GRID)
+    visible = points[oracle.truth(points) >= 0.01 * oracle.truth.peak]
+    shown = np.concatenate([visible, oracle.real_data[:, :2]])
+    lo, hi = shown.min(axis=0), shown.max(axis=0)
+    pad = margin * (hi - lo).max()
+    return np.stack([lo - pad, hi + pad], axis=1)
+
+
+def draw_acceptability(ax, oracle: Oracle, box: np.ndarray | None = None, levels: int = 10):
+    """Filled contours of D on `ax` (dim 2) over `box` (2, 2); returns the contour set."""
+    box = view_box(oracle) if box is None else box
+    points, _ = box_grid(box, NUM_GRID)
+    shape = (NUM_GRID, NUM_GRID)
+    values = oracle.truth(points).reshape(shape)
+    x, y = points[:, 0].reshape(shape), points[:, 1].reshape(shape)
+    contours = ax.contourf(x, y, values, levels=np.linspace(0, 1, levels + 1), cmap="YlGnBu")
+    ax.set_aspect("equal")
+    ax.set_xlim(*box[0])
+    ax.set_ylim(*box[1])
+    return contours
+
+
+def plot_oracle(oracle: Oracle, path: Path, num_target: int = 1000, seed: int = 0) -> Path:
+    """Write a PNG of D with exact target samples and the real data overlaid."""
+    target = oracle.truth.sample(num_target, np.random.default_rng(seed))
+    fig, ax = plt.subplots(figsize=(6.4, 5.6))
+    if oracle.dim == 2:
+        contours = draw_acceptability(ax, oracle)
+        fig.colorbar(contours, ax=ax, label="acceptability D(x)", shrink=0.8)
+    ax.scatter(*target[:, :2].T, s=3, c="#3b3b3b", alpha=0.5, lw=0,
+               label=f"exact target samples ({num_target})")
+    ax.scatter(*oracle.real_data[:, :2].T, s=16, c=REAL_COLOUR, edgecolors="black", lw=0.4,
+               label=f"real data ({len(oracle.real_data)})")
+    for mode in oracle.truth.modes:
+        ax.plot(*mode.location[:2], marker="+", ms=8, mew=1.4, c="#c0392b")
+    ax.set_xlabel("x₁")
+    ax.set_ylabel("x₂")
+    ax.set_title(oracle.name, loc="left", fontweight="bold")
+    fig.text(0.01, 0.01, textwrap.fill(oracle.spec.description, 90), fontsize=8, color="0.3")
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

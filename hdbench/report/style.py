@@ -1,0 +1,14 @@
+"""One look for every figure: a non-interactive backend and seaborn's theme."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+import seaborn as sns  # noqa: E402
+
+sns.set_theme(context="notebook", style="white")
+
+__all__ = ["plt", "sns"]
