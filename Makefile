@@ -24,7 +24,9 @@ bench: $(STAMP)
 	$(BIN)/hdbench bench --out $(RESULTS)
 
 perf: $(STAMP)
-	$(BIN)/pytest benchmarks -q --benchmark-enable --benchmark-json=$(RESULTS)/perf/benchmarks.json
+	mkdir -p $(RESULTS)/perf
+	$(BIN)/pytest benchmarks -q -p no:cacheprovider --benchmark-enable \
+		--benchmark-json=$(RESULTS)/perf/benchmarks.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check hdbench tests benchmarks
