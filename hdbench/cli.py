@@ -53,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--oracles", type=Path, action="append", default=[], metavar="DIR",
+        "--oracles",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
         help="another folder of oracle specs (also: HDBENCH_ORACLES)",
     )
 
@@ -74,8 +78,10 @@ def show_oracle(args: argparse.Namespace) -> None:
     target_var, real_var = target.var(axis=0), oracle.real_data.var(axis=0)
     per_dim = ", ".join(f"{r:.2f}" for r in target_var / real_var)
     print(f"{oracle.name}: {oracle.spec.description}")
-    print(f"variance of the target / of the real data: {target_var.sum() / real_var.sum():.2f} "
-          f"in total; per dimension: {per_dim}")
+    print(
+        f"variance of the target / of the real data: {target_var.sum() / real_var.sum():.2f} "
+        f"in total; per dimension: {per_dim}"
+    )
     print(f"wrote {path}")
 
 

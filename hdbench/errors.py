@@ -6,7 +6,7 @@ class HdbenchError(Exception):
 
 
 class SpecError(HdbenchError, ValueError):
-    """A spec, option or argument has a bad value; the message names the field and what was expected."""
+    """A spec, option or argument has a bad value; the message names the field and the expectation."""
 
 
 class StimulusError(HdbenchError, ValueError):

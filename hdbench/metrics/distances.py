@@ -1,14 +1,14 @@
 """Distances between the samples Y (n points) and the target, through its reference sample X.
 
 - `mmd2`: unbiased squared maximum mean discrepancy (Gretton et al., "A Kernel Two-Sample Test",
-  JMLR 2012, eq. 3),
+  JMLR 2012, Lemma 6),
       MMD²_u = 1/(m(m-1)) Σ_{i≠j} k(x_i, x_j) + 1/(n(n-1)) Σ_{i≠j} k(y_i, y_j)
                - 2/(mn) Σ_{i,j} k(x_i, y_j),
   with k(a, b) = exp(-‖a - b‖² / (2h²)) and h the median pairwise distance of the reference
   sample, fixed per context. Unbiased, so it is ≈ 0 (and can be negative) for exact samples;
   with 0 < k ≤ 1 it lies in [-2, 2].
-- `energy_distance`: Székely & Rizzo ("Energy statistics", J. Stat. Plan. Inference 2013,
-  eq. 2.1), with U-statistics for the within-sample means,
+- `energy_distance`: Székely & Rizzo ("Energy statistics: A class of statistics based on
+  distances", J. Stat. Plan. Inference 2013), with U-statistics for the within-sample means,
       E = 2/(mn) Σ ‖x_i - y_j‖ - 1/(m(m-1)) Σ_{i≠j} ‖x_i - x_j‖ - 1/(n(n-1)) Σ_{i≠j} ‖y_i - y_j‖,
   ≈ 0 for exact samples, negative values included.
 - `sliced_w2`: sliced Wasserstein-2 (Bonneel et al., J. Math. Imaging Vis. 2015),

@@ -1,8 +1,9 @@
 """Score a sample set with every applicable metric, and bracket the scores by a floor and a ceiling.
 
 The floor is uniform samples over the truth's box, the ceiling exact target samples of the same
-size (sbibm and nevergrad report such reference levels beside their metrics), so a reader sees
-what "good" means on each oracle.
+size, so a reader sees what "good" means on each oracle. Not every metric is bracketed the
+expected way round: k-NN recall (`prdc_recall`) scores uniform samples at least as well as exact
+ones, because spread-out samples have large k-NN balls (see `hdbench.metrics.prdc`).
 """
 
 from __future__ import annotations

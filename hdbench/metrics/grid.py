@@ -4,8 +4,9 @@ With p_c the target's mass in cell c of the context's bins × bins grid over the
 
     grid_coverage = Σ_c p_c · 1[cell c holds at least one sample],
 
-a mass-weighted version of the occupied-cell counts used to detect mode dropping on grids of
-modes (Metz et al., "Unrolled GANs", ICLR 2017; Srivastava et al., "VEEGAN", NeurIPS 2017).
+a mass-weighted count of occupied cells, in the spirit of the modes-captured counts on rings and
+grids of modes (Metz et al., "Unrolled GANs", ICLR 2017; Srivastava et al., "VEEGAN", NeurIPS
+2017), but needing no list of modes.
 Only the box's cells count: a sample outside the box covers nothing, and the outside mass is
 never covered, so the maximum is the box's share of the mass (≈ 1). For n exact target samples
 the expectation is known in closed form,

@@ -4,6 +4,8 @@ A metric is a pure function of (samples of shape (n, dim), a `TruthContext`) ret
 Families that also break their value down per dimension give a second function returning shape
 (dim,); `evaluate` writes those as extra columns `<name>_d<i>`, and `metric_info` maps each such
 column back to its metric, so every output column has its metadata.
+
+`evaluate` checks the samples (`check_samples`) once; a metric's own function assumes valid input.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Precision, recall, density and coverage (Naeem et al., "Reliable Fidelity and Diversity
-Metrics for Generative Models", ICML 2020, eqs. 1-4), k = 5.
+Metrics for Generative Models", ICML 2020), k = 5.
 
 Real set X = the context's reference sample of exact target samples (N points), fake set
 Y = the samples (M points), B(x, r) the ball of radius r around x, NND_k(x) the distance from x
@@ -19,6 +19,10 @@ Precision and recall are those of Kynkäänniemi et al. (NeurIPS 2019), which Na
 Density is 1 in expectation for exact target samples (shown by Naeem et al.) and grows above 1 when
 samples crowd into the target's densest region, as a generator collapsed onto the peak does; so
 its direction here is "one", not "higher".
+
+Recall is fooled by spread-out samples (Naeem et al.'s motivation for coverage): uniform samples
+over the box have large k-NN balls that swallow the whole target, so they score a recall ≈ 1, at
+least that of exact samples. Read it together with precision and coverage.
 """
 
 from __future__ import annotations

@@ -37,7 +37,9 @@ def find_specs(extra_dirs: Sequence[Path | str] = ()) -> dict[str, Path]:
             if path.name.startswith("_"):
                 continue
             if path.stem in found and found[path.stem].resolve() != path.resolve():
-                raise SpecError(f"{path}: oracle {path.stem!r} is also defined in {found[path.stem]}")
+                raise SpecError(
+                    f"{path}: oracle {path.stem!r} is also defined in {found[path.stem]}"
+                )
             found[path.stem] = path
     return found
 

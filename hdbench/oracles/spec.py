@@ -98,7 +98,7 @@ class OracleSpec(BaseModel):
 
 
 def read_spec(path: Path) -> OracleSpec:
-    """Parse and validate a spec file; the name defaults to the file's stem (without a leading `_`)."""
+    """Parse and validate a spec file; the name defaults to the file's stem, less a leading `_`."""
     try:
         data = tomllib.loads(path.read_text())
     except (OSError, tomllib.TOMLDecodeError) as error:

@@ -76,7 +76,8 @@ def _stack_pair(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     a, b = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
     if a.shape != b.shape or a.ndim != 2:
         raise StimulusError(
-            f"stimuli: expected two arrays of one shape (num_trials, dim), got {a.shape} and {b.shape}"
+            "stimuli: expected two arrays of one shape (num_trials, dim), "
+            f"got {a.shape} and {b.shape}"
         )
     return np.stack([a, b], axis=1)
 

@@ -47,10 +47,22 @@ def plot_oracle(oracle: Oracle, path: Path, num_target: int = 1000, seed: int = 
     if oracle.dim == 2:
         contours = draw_acceptability(ax, oracle)
         fig.colorbar(contours, ax=ax, label="acceptability D(x)", shrink=0.8)
-    ax.scatter(*target[:, :2].T, s=3, c="#3b3b3b", alpha=0.5, lw=0,
-               label=f"exact target samples ({num_target})")
-    ax.scatter(*oracle.real_data[:, :2].T, s=16, c=REAL_COLOUR, edgecolors="black", lw=0.4,
-               label=f"real data ({len(oracle.real_data)})")
+    ax.scatter(
+        *target[:, :2].T,
+        s=3,
+        c="#3b3b3b",
+        alpha=0.5,
+        lw=0,
+        label=f"exact target samples ({num_target})",
+    )
+    ax.scatter(
+        *oracle.real_data[:, :2].T,
+        s=16,
+        c=REAL_COLOUR,
+        edgecolors="black",
+        lw=0.4,
+        label=f"real data ({len(oracle.real_data)})",
+    )
     for mode in oracle.truth.modes:
         ax.plot(*mode.location[:2], marker="+", ms=8, mew=1.4, c="#c0392b")
     ax.set_xlabel("x₁")

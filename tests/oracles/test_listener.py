@@ -67,7 +67,9 @@ def test_quantise_rounds_to_nearest_step_and_keeps_the_ends():
     values = np.array([0.0, 0.004, 0.006, 0.995, 1.0])
     np.testing.assert_allclose(quantise(values, 0.0, 1.0, 0.01), [0.0, 0.0, 0.01, 1.0, 1.0])
     five = Slider(1.0, 5.0, 1.0)
-    np.testing.assert_allclose(quantise(np.array([1.4, 2.6, 5.0]), five.low, five.high, 1.0), [1, 3, 5])
+    np.testing.assert_allclose(
+        quantise(np.array([1.4, 2.6, 5.0]), five.low, five.high, 1.0), [1, 3, 5]
+    )
 
 
 def test_lapses_spread_answers_over_the_slider():

@@ -80,7 +80,10 @@ def test_bumps_summing_above_one_are_refused(tmp_path):
         description = "two bumps on top of each other"
         [acceptability]
         kind = "mixture"
-        bumps = [{ mean = [0.0, 0.0], sd = 1.0, peak = 0.7 }, { mean = [0.1, 0.0], sd = 1.0, peak = 0.7 }]
+        bumps = [
+            { mean = [0.0, 0.0], sd = 1.0, peak = 0.7 },
+            { mean = [0.1, 0.0], sd = 1.0, peak = 0.7 },
+        ]
         """,
     )
     with pytest.raises(SpecError, match=r"expected a peak of D in \(0, 1\], got 1\.39"):
@@ -110,7 +113,7 @@ def test_a_name_defined_twice_is_an_error(tmp_path, monkeypatch):
 
 
 def test_unknown_oracle_lists_the_known_ones():
-    with pytest.raises(SpecError, match="expected one of: .*paper_like"):
+    with pytest.raises(SpecError, match=r"expected one of: .*paper_like"):
         load_oracle("no_such_oracle")
 
 

@@ -29,7 +29,9 @@ class Bump(KindParams):
 
     @field_validator("cov")
     @classmethod
-    def _cov(cls, value: list[list[float]] | None, info: ValidationInfo) -> list[list[float]] | None:
+    def _cov(
+        cls, value: list[list[float]] | None, info: ValidationInfo
+    ) -> list[list[float]] | None:
         return None if value is None else check_covariance(value, len(info.data.get("mean", [])))
 
     @model_validator(mode="after")
@@ -141,7 +143,8 @@ class MixtureAcceptability(Acceptability):
     @property
     def modes(self) -> tuple[Mode, ...]:
         return tuple(
-            Mode(m, c, float(w)) for m, c, w in zip(self.means, self.covs, self.weights, strict=True)
+            Mode(m, c, float(w))
+            for m, c, w in zip(self.means, self.covs, self.weights, strict=True)
         )
 
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:

@@ -87,5 +87,3 @@ class RadialAcceptability(Acceptability):
         direction = rng.standard_normal((num, self.dim))
         direction /= np.linalg.norm(direction, axis=1, keepdims=True)
         return self.centre + r[:, None] * direction
-
-

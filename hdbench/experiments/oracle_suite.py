@@ -1,0 +1,99 @@
+"""The oracle suite: every oracle drawn, and every metric bracketed by its floor and ceiling.
+
+For each oracle three sample sets are scored: the floor (uniform samples over the box), the real
+data (what a method starts from) and the ceiling (exact target samples of the same size). The
+floor and ceiling are averaged over `num_repeats` sets; the listening test rates each set with an
+evaluation panel of its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+from tqdm import tqdm
+
+from hdbench.experiments import store
+from hdbench.metrics import TruthContext, evaluate, floor_and_ceiling
+from hdbench.metrics.evaluate import uniform_box_samples
+from hdbench.metrics.listening import listening_test
+from hdbench.oracles import Oracle, load_all
+from hdbench.report.oracle_figure import plot_oracle
+from hdbench.report.tables import brackets_markdown
+from hdbench.rng import named_generator
+
+NUM_SAMPLES = 200
+NUM_REPEATS = 5
+
+
+def bracket_oracle(
+    oracle: Oracle, num_samples: int = NUM_SAMPLES, num_repeats: int = NUM_REPEATS, seed: int = 0
+) -> pd.DataFrame:
+    """Tidy table for one oracle: bracket (floor, real_data, ceiling), metric, mean, sd."""
+    context = TruthContext.build(oracle.truth, oracle.real_data, seed=seed)
+    truth_rows = floor_and_ceiling(context, num_samples, num_repeats, seed)
+    real = evaluate(oracle.real_data, context)
+    real_rows = pd.DataFrame(
+        {
+            "bracket": "real_data",
+            "metric": list(real),
+            "mean": list(real.values()),
+            "sd": 0.0,
+            "num_samples": len(oracle.real_data),
+            "num_repeats": 1,
+        }
+    )
+    frame = pd.concat(
+        [truth_rows, real_rows, listening_rows(oracle, context, num_samples, num_repeats, seed)]
+    )
+    frame.insert(0, "oracle", oracle.name)
+    frame["spec_hash"] = oracle.spec_hash
+    frame["fingerprint"] = oracle.fingerprint
+    return frame.reset_index(drop=True)
+
+
+def listening_rows(
+    oracle: Oracle, context: TruthContext, num_samples: int, num_repeats: int, seed: int
+) -> pd.DataFrame:
+    """The simulated listening test of each bracket's sample sets."""
+    draws = {
+        "floor": lambda rng: uniform_box_samples(context, num_samples, rng),
+        "real_data": lambda rng: oracle.real_data,
+        "ceiling": lambda rng: oracle.truth.sample(num_samples, rng),
+    }
+    rows = []
+    for bracket, draw in draws.items():
+        repeats = 1 if bracket == "real_data" else num_repeats
+        summaries = []
+        for repeat in range(repeats):
+            rng = named_generator(seed, "listening", bracket, str(repeat))
+            panel = oracle.panel(seed=int(rng.integers(2**31)))
+            summaries.append(listening_test(draw(rng), oracle.real_data, panel, rng).summary())
+        scores = pd.DataFrame(summaries)
+        for column in scores.columns:
+            values = scores[column].to_numpy()
+            sd = float(values.std(ddof=1)) if repeats > 1 else 0.0
+            rows.append((bracket, column, float(values.mean()), sd, num_samples, repeats))
+    return pd.DataFrame(
+        rows, columns=["bracket", "metric", "mean", "sd", "num_samples", "num_repeats"]
+    )
+
+
+def run_oracle_suite(out_dir: Path, extra_dirs: Sequence[Path] = ()) -> pd.DataFrame:
+    """Draw every oracle and bracket its metrics; writes into out_dir/oracles/."""
+    folder = out_dir / "oracles"
+    oracles = load_all(extra_dirs)
+    tables = []
+    for oracle in tqdm(oracles, desc="oracles", unit="oracle"):
+        plot_oracle(oracle, store.figure_path(folder, oracle.name))
+        tables.append(bracket_oracle(oracle))
+    frame = pd.concat(tables, ignore_index=True)
+    store.write_table(frame, folder, "brackets")
+    summary = brackets_markdown(frame)
+    store.write_text(summary, folder / "summary.md")
+    print(summary)
+    return frame
+
+
+__all__ = ["bracket_oracle", "run_oracle_suite"]

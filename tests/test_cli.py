@@ -1,0 +1,26 @@
+"""The command line: one-line errors, listings, figures."""
+
+from __future__ import annotations
+
+from hdbench.cli import main
+from hdbench.oracles import find_specs
+
+
+def test_oracles_lists_every_oracle_with_a_description(capsys):
+    assert main(["oracles"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == len(find_specs())
+    assert any(line.startswith("paper_like ") and "Gaussian" in line for line in lines)
+
+
+def test_show_writes_a_png_and_prints_the_variance_ratio(tmp_path, capsys):
+    out = tmp_path / "paper.png"
+    assert main(["oracles", "show", "paper_like", "--out", str(out)]) == 0
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "variance of the target / of the real data: 5.4" in capsys.readouterr().out
+
+
+def test_unknown_oracle_is_one_line_on_stderr(capsys):
+    assert main(["oracles", "show", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "unknown name 'nope'" in err
