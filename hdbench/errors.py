@@ -6,7 +6,7 @@ class HdbenchError(Exception):
 
 
 class SpecError(HdbenchError, ValueError):
-    """A spec, option or argument has a bad value; the message names the field and the expectation."""
+    """A bad value in a spec, option or argument; the message names the field and what it wants."""
 
 
 class StimulusError(HdbenchError, ValueError):
