@@ -1,0 +1,111 @@
+"""HumanDiffusion (Ueda, Takamichi, Saito, Takamune, Saruwatari; Interspeech 2023).
+
+1. Periphery data: M points x̂ ~ N(x_n, σ_nei² I) around each real datum x_n (§3.1).
+2. Perceptual queries: R antithetic pairs x̂ ± Δ, Δ ~ N(0, σ_NES² I), each a paired trial rated
+   on absolute sliders (§3.2): N·M·R·2 ratings.
+3. ∇D(x̂) by NES (Eq. 8, `hdbench.estimators.nes`); D(x̂) by the mode of a KDE of the 2R ratings.
+4. Regulariser for vanished gradients (§3.2.1, Eq. 9, whose exact form is not available):
+       ∇̃D(x̂) = ∇D(x̂) + λ (x_n − x̂) / σ_nei²,
+   the denoising-score-matching score of N(x̂; x_n, σ_nei² I) (Song et al. 2021). It is added to
+   the ∇D target, not to ∇log D: the network regresses ∇D, and a term added to ∇log D would
+   reach the ∇D target multiplied by D ≈ 0 exactly where gradients vanish and the pull is needed.
+5. Score network (Eq. 7) on (x̂, D, ∇̃D); sampling by Langevin with S_∇D / max(S_D, floor) from
+   the real data (Eq. 10). The floor keeps the ratio finite where S_D → 0.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from pydantic import Field
+
+from hdbench.algorithms.base import (
+    ALGORITHMS,
+    AlgorithmOutput,
+    AlgorithmParams,
+    starting_points,
+    torch_generator,
+)
+from hdbench.estimators.nes import NESEstimator, Normalisation
+from hdbench.estimators.rating_summary import summarise
+from hdbench.models.score_network import (
+    ScoreNetwork,
+    TrainingConfig,
+    network_fn,
+    train_score_network,
+)
+from hdbench.oracles import Panel, collect
+from hdbench.samplers.langevin import LangevinSampler, TraceFn
+
+
+class HumanDiffusionParams(AlgorithmParams):
+    num_periphery: int = Field(3, ge=1, description="M, periphery points per real datum")
+    sigma_nei: float = Field(10.0, gt=0, description="sd of the periphery around a real datum")
+    sigma_nes: float = Field(1.0, gt=0, description="sd of the NES perturbations")
+    R: int = Field(20, ge=1, description="antithetic pairs per periphery point")
+    nes_normalisation: Normalisation = "unbiased"
+    rating_summary: str = Field("mode", description="mode (KDE), mean or median")
+    lambda_: float = Field(1.0, ge=0, alias="lambda", description="regulariser weight λ")
+    width: int = Field(128, ge=1)
+    depth: int = Field(2, ge=1)
+    learning_rate: float = Field(3e-3, gt=0)
+    train_steps: int = Field(2000, ge=1)
+    batch_size: int = Field(0, ge=0, description="0: full batch")
+    step_size: float = Field(0.01, gt=0, description="Langevin η (ε² in the poster)")
+    num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
+    d_floor: float = Field(1e-3, gt=0, lt=1, description="floor on S_D in the score")
+    num_samples: int = Field(200, ge=1, description="chains, started from the real data in turn")
+    trace_every: int = Field(500, ge=1)
+
+
+class HumanDiffusion:
+    Params = HumanDiffusionParams
+    description: ClassVar[str] = "learns D and ∇D from paired ratings, samples by Langevin"
+
+    def run(
+        self,
+        params: HumanDiffusionParams,
+        panel: Panel,
+        real_data: np.ndarray,
+        rng: np.random.Generator,
+        trace_fn: TraceFn | None = None,
+    ) -> AlgorithmOutput:
+        nes = NESEstimator(params.sigma_nes, params.R, params.nes_normalisation)
+        parents = np.repeat(np.arange(len(real_data)), params.num_periphery)
+        periphery = real_data[parents] + params.sigma_nei * rng.standard_normal(
+            (len(parents), real_data.shape[1])
+        )
+        delta = nes.perturbations(len(periphery), real_data.shape[1], rng)
+        ratings = collect(panel, panel.submit(nes.paired_trials(periphery, delta)))
+        nes_grad = nes.gradient(nes.paired_differences(ratings), delta)
+        d = summarise(nes.pooled_ratings(ratings), params.rating_summary)
+        pull = (real_data[parents] - periphery) / params.sigma_nei**2
+        target_grad = nes_grad + params.lambda_ * pull
+
+        network = ScoreNetwork(real_data.shape[1], params.width, params.depth)
+        config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
+        losses = train_score_network(
+            network, periphery, d, target_grad, config, torch_generator(rng)
+        )
+        s_d, s_grad = network_fn(network, "d"), network_fn(network, "grad")
+
+        def score_fn(x: np.ndarray) -> np.ndarray:
+            return s_grad(x) / np.maximum(s_d(x), params.d_floor)[:, None]
+
+        sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
+        x0 = starting_points(real_data, params.num_samples)
+        samples = sampler.sample(score_fn, x0, rng, trace_fn)
+        return AlgorithmOutput(
+            samples,
+            {
+                "periphery": periphery,
+                "d_estimate": d,
+                "nes_grad": nes_grad,
+                "regularised_grad": target_grad,
+                "training_loss": losses,
+            },
+        )
+
+
+ALGORITHMS.add("humandiffusion", HumanDiffusion())

@@ -1,0 +1,1 @@
+"""Neural networks: the two-headed score network and the generator."""

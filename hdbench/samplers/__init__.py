@@ -1,0 +1,1 @@
+"""Samplers that take any score function."""
