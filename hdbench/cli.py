@@ -44,6 +44,22 @@ def build_parser() -> argparse.ArgumentParser:
     add_oracle_dirs(show)
     show.set_defaults(handler=show_oracle)
 
+    run = commands.add_parser("run", help="run one method on one oracle and score it")
+    run.add_argument("--oracle", required=True, help="oracle name or spec file")
+    run.add_argument("--method", required=True, help="humandiffusion or data_diffusion")
+    run.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a method parameter, e.g. --set R=10 --set lambda=0.1",
+    )
+    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--budget", type=int, help="most ratings the method may spend")
+    run.add_argument("--out", type=Path, help="run folder (default: results/runs/ORACLE-METHOD-ID)")
+    add_oracle_dirs(run)
+    run.set_defaults(handler=run_one)
+
     bench = commands.add_parser("bench", help="run the benchmark suite")
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_oracle_dirs(bench)
@@ -83,6 +99,62 @@ def show_oracle(args: argparse.Namespace) -> None:
         f"in total; per dimension: {per_dim}"
     )
     print(f"wrote {path}")
+
+
+def run_one(args: argparse.Namespace) -> None:
+    from hdbench.experiments import store
+    from hdbench.experiments.run import RunSpec, execute, parse_assignments
+    from hdbench.metrics import TruthContext, floor_and_ceiling
+    from hdbench.oracles.spec import validate
+    from hdbench.report.run_figures import plot_chain, plot_convergence, plot_gradient_fields
+
+    oracle = load_oracle(args.oracle, args.oracles)
+    spec = validate(
+        RunSpec,
+        {
+            "oracle": oracle.name,
+            "method": args.method,
+            "params": parse_assignments(args.set),
+            "seed": args.seed,
+            "budget": args.budget,
+        },
+        "run",
+    )
+    result = execute(spec, oracle)
+    folder = args.out or Path("results") / "runs" / f"{oracle.name}-{spec.method}-{spec.run_id}"
+    store.write_run(result, folder)
+    context = TruthContext.build(oracle.truth, oracle.real_data)
+    ceiling = floor_and_ceiling(
+        context, len(result.samples if result.samples is not None else oracle.real_data)
+    )
+    ceiling = ceiling[ceiling.bracket == "ceiling"].set_index("metric")["mean"].to_dict()
+    if not result.trace.empty:
+        plot_convergence(result.trace, ceiling, folder / "convergence.png")
+        plot_chain(oracle, result.snapshots, folder / "chain.png")
+    if "nes_grad" in result.arrays:
+        plot_gradient_fields(oracle, result.arrays, folder / "gradient_fields.png")
+    row = result.row
+    print(
+        f"{oracle.name} · {spec.method} · seed {spec.seed}: {row['status']} {row['error']}".rstrip()
+    )
+    keys = [
+        "var_ratio_real",
+        "var_ratio_target",
+        "mmd2",
+        "grid_coverage",
+        "mean_true_d",
+        "listening_mean",
+        "num_ratings",
+        "wall_time",
+    ]
+    for key in keys:
+        if key in row:
+            print(
+                f"  {key:<18} {row[key]:.4g}"
+                if isinstance(row[key], float)
+                else f"  {key:<18} {row[key]}"
+            )
+    print(f"wrote {folder}")
 
 
 def run_bench(args: argparse.Namespace) -> None:

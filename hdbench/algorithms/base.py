@@ -51,4 +51,3 @@ def starting_points(real_data: np.ndarray, num: int) -> np.ndarray:
 def torch_generator(rng: np.random.Generator) -> torch.Generator:
     """A torch generator seeded from `rng`, so network training follows the run's seed."""
     return torch.Generator().manual_seed(int(rng.integers(2**62)))
-

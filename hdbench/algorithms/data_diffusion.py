@@ -60,14 +60,14 @@ class DataDiffusion:
         clean = np.repeat(real_data, params.num_copies, axis=0)
         z = rng.standard_normal(clean.shape)
         noisy = clean + params.sigma_dsm * z
-        network = ScoreNetwork(real_data.shape[1], params.width, params.depth)
+        generator = torch_generator(rng)
+        network = ScoreNetwork(real_data.shape[1], generator, params.width, params.depth)
         config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
-        losses = train_score_network(
-            network, noisy, None, -z / params.sigma_dsm, config, torch_generator(rng)
-        )
+        losses = train_score_network(network, noisy, None, -z / params.sigma_dsm, config, generator)
         sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
         x0 = starting_points(real_data, params.num_samples)
-        samples = sampler.sample(network_fn(network, "grad"), x0, rng, trace_fn)
+        heads = network_fn(network)
+        samples = sampler.sample(lambda x: heads(x)[1], x0, rng, trace_fn)
         return AlgorithmOutput(samples, {"training_loss": losses})
 
 

@@ -32,7 +32,7 @@ from hdbench.estimators.rating_summary import summarise
 from hdbench.models.score_network import (
     ScoreNetwork,
     TrainingConfig,
-    network_fn,
+    ratio_score_fn,
     train_score_network,
 )
 from hdbench.oracles import Panel, collect
@@ -83,22 +83,20 @@ class HumanDiffusion:
         pull = (real_data[parents] - periphery) / params.sigma_nei**2
         target_grad = nes_grad + params.lambda_ * pull
 
-        network = ScoreNetwork(real_data.shape[1], params.width, params.depth)
+        generator = torch_generator(rng)
+        network = ScoreNetwork(real_data.shape[1], generator, params.width, params.depth)
         config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
-        losses = train_score_network(
-            network, periphery, d, target_grad, config, torch_generator(rng)
-        )
-        s_d, s_grad = network_fn(network, "d"), network_fn(network, "grad")
-
-        def score_fn(x: np.ndarray) -> np.ndarray:
-            return s_grad(x) / np.maximum(s_d(x), params.d_floor)[:, None]
-
+        losses = train_score_network(network, periphery, d, target_grad, config, generator)
+        score_fn = ratio_score_fn(network, params.d_floor)
         sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
         x0 = starting_points(real_data, params.num_samples)
         samples = sampler.sample(score_fn, x0, rng, trace_fn)
+        field_points = field_grid(periphery)
         return AlgorithmOutput(
             samples,
             {
+                "field_points": field_points,
+                "learned_score": score_fn(field_points),
                 "periphery": periphery,
                 "d_estimate": d,
                 "nes_grad": nes_grad,
@@ -106,6 +104,16 @@ class HumanDiffusion:
                 "training_loss": losses,
             },
         )
+
+
+def field_grid(points: np.ndarray, num_per_axis: int = 25) -> np.ndarray:
+    """A grid over the central 90% of `points` in the first two dimensions, others at their mean;
+    shape (num_per_axis², dim). Used to draw the learned score field."""
+    lo, hi = np.quantile(points, [0.05, 0.95], axis=0)
+    axes = [np.linspace(lo[i], hi[i], num_per_axis) for i in range(2)]
+    grid = np.tile(points.mean(axis=0), (num_per_axis**2, 1))
+    grid[:, :2] = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
+    return grid
 
 
 ALGORITHMS.add("humandiffusion", HumanDiffusion())

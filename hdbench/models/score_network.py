@@ -18,7 +18,9 @@ from torch import nn
 class ScoreNetwork(nn.Module):
     """dim → width (softplus) × depth → 1 + dim. `forward` returns (S_D (n,), S_∇D (n, dim))."""
 
-    def __init__(self, dim: int, width: int = 128, depth: int = 2) -> None:
+    def __init__(
+        self, dim: int, generator: torch.Generator, width: int = 128, depth: int = 2
+    ) -> None:
         super().__init__()
         # Inputs are standardised with the training set's mean and scale (set by `fit_inputs`):
         # periphery points spread over tens of units, where softplus units would saturate.
@@ -31,6 +33,13 @@ class ScoreNetwork(nn.Module):
             size = width
         self.body = nn.Sequential(*layers)
         self.head = nn.Linear(size, 1 + dim)
+        with torch.no_grad():
+            for layer in self.modules():
+                if isinstance(layer, nn.Linear):
+                    # PyTorch's default initialisation, drawn from the run's own generator.
+                    bound = 1.0 / np.sqrt(layer.in_features)
+                    layer.weight.uniform_(-bound, bound, generator=generator)
+                    layer.bias.uniform_(-bound, bound, generator=generator)
 
     def fit_inputs(self, x: np.ndarray) -> None:
         """Standardise future inputs by the mean and sd of x (n, dim)."""
@@ -86,12 +95,23 @@ def train_score_network(
     return losses
 
 
-def network_fn(network: ScoreNetwork, head: str):
-    """A numpy function of x (n, dim) returning one head: "d" → (n,), "grad" → (n, dim)."""
+def network_fn(network: ScoreNetwork):
+    """A numpy function of x (n, dim) returning both heads: S_D (n,) and S_∇D (n, dim)."""
 
     @torch.inference_mode()
-    def evaluate(x: np.ndarray) -> np.ndarray:
+    def evaluate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         s_d, s_grad = network(torch.as_tensor(x, dtype=torch.float32))
-        return (s_d if head == "d" else s_grad).double().numpy()
+        return s_d.double().numpy(), s_grad.double().numpy()
 
     return evaluate
+
+
+def ratio_score_fn(network: ScoreNetwork, d_floor: float):
+    """HumanDiffusion's score S_∇D / max(S_D, d_floor) as a numpy function of x (n, dim)."""
+    heads = network_fn(network)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        s_d, s_grad = heads(x)
+        return s_grad / np.maximum(s_d, d_floor)[:, None]
+
+    return score

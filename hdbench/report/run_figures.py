@@ -1,0 +1,86 @@
+"""Figures of one run, after the paper's Figs. 4 and 5, and the sampler's convergence curve."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hdbench.oracles import Oracle
+from hdbench.report.oracle_figure import REAL_COLOUR, draw_acceptability, view_box
+from hdbench.report.style import plt, sns
+
+SAMPLE_COLOUR = "#4e79a7"
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return path
+
+
+def plot_convergence(trace: pd.DataFrame, ceiling: dict[str, float], path: Path) -> Path:
+    """MMD² and variance ratio to the target against Langevin step, with the exact-sample level."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
+    for ax, metric, label in zip(
+        axes,
+        ["mmd2", "var_ratio_target"],
+        ["MMD² to the target ↓", "variance ratio to target →1"],
+        strict=True,
+    ):
+        sns.lineplot(data=trace, x="step", y=metric, ax=ax, marker="o", ms=4)
+        if metric in ceiling:
+            ax.axhline(ceiling[metric], ls="--", c="0.4", lw=1, label="exact target samples")
+            ax.legend(fontsize=8)
+        ax.set_ylabel(label)
+        ax.set_xlabel("Langevin step")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_chain(oracle: Oracle, snapshots: dict[int, np.ndarray], path: Path) -> Path:
+    """Fig. 5 analogue: the real data, the chain at a few steps, and the final samples over D."""
+    steps = sorted(snapshots)
+    shown = [steps[i] for i in np.unique(np.linspace(0, len(steps) - 1, 4).round().astype(int))]
+    box = view_box(oracle)
+    fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.4), squeeze=False)
+    for ax, step in zip(axes[0], shown, strict=True):
+        if oracle.dim == 2:
+            draw_acceptability(ax, oracle, box)
+        ax.scatter(*oracle.real_data[:, :2].T, s=8, c=REAL_COLOUR, lw=0, alpha=0.8)
+        ax.scatter(*snapshots[step][:, :2].T, s=6, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
+        ax.set_title("start (real data)" if step == 0 else f"step {step}", fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(f"{oracle.name}: real data (orange) and chain (blue)", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def plot_gradient_fields(oracle: Oracle, arrays: dict[str, np.ndarray], path: Path) -> Path:
+    """Fig. 4 analogue: the observed NES gradients, the regularised ones, the learned score."""
+    panels = [
+        ("observed ∇D (NES)", arrays["periphery"], arrays["nes_grad"]),
+        ("regularised ∇D target", arrays["periphery"], arrays["regularised_grad"]),
+        ("learned S_∇D / S_D", arrays["field_points"], arrays["learned_score"]),
+    ]
+    fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
+    lo, hi = np.quantile(arrays["periphery"][:, :2], [0.02, 0.98], axis=0)
+    box = np.stack([lo, hi], axis=1)
+    for ax, (title, points, vectors) in zip(axes, panels, strict=True):
+        if oracle.dim == 2:
+            draw_acceptability(ax, oracle, box)
+        length = np.linalg.norm(vectors[:, :2], axis=1, keepdims=True)
+        unit = vectors[:, :2] / np.where(length > 0, length, 1)
+        colour = np.log10(length[:, 0] + 1e-6)
+        ax.quiver(*points[:, :2].T, *unit.T, colour, cmap="rocket", scale=30, width=0.004)
+        ax.set_title(title, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle(
+        f"{oracle.name}: direction of the gradient (colour: log₁₀ of its length)", fontsize=10
+    )
+    fig.tight_layout()
+    return _save(fig, path)
