@@ -7,7 +7,7 @@ from typing import ClassVar, Protocol
 
 import numpy as np
 import torch
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from hdbench.oracles import Panel
 from hdbench.registry import Registry
@@ -16,6 +16,20 @@ from hdbench.samplers.langevin import TraceFn
 
 class AlgorithmParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+class DiffusionParams(AlgorithmParams):
+    """What every score-network-plus-Langevin method sets: the network, its training, the chain."""
+
+    width: int = Field(128, ge=1)
+    depth: int = Field(2, ge=1)
+    learning_rate: float = Field(3e-3, gt=0)
+    train_steps: int = Field(2000, ge=1)
+    batch_size: int = Field(0, ge=0, description="0: full batch")
+    step_size: float = Field(0.01, gt=0, description="Langevin η (ε² in the poster)")
+    num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
+    num_samples: int = Field(200, ge=1, description="chains, started from the real data in turn")
+    trace_every: int = Field(500, ge=1)
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from pydantic import Field
 from hdbench.algorithms.base import (
     ALGORITHMS,
     AlgorithmOutput,
-    AlgorithmParams,
+    DiffusionParams,
     starting_points,
     torch_generator,
 )
@@ -31,18 +31,9 @@ from hdbench.oracles import Panel
 from hdbench.samplers.langevin import LangevinSampler, TraceFn
 
 
-class DataDiffusionParams(AlgorithmParams):
+class DataDiffusionParams(DiffusionParams):
     sigma_dsm: float = Field(0.3, gt=0, description="noise sd of denoising score matching")
     num_copies: int = Field(20, ge=1, description="noisy copies of each real datum")
-    width: int = Field(128, ge=1)
-    depth: int = Field(2, ge=1)
-    learning_rate: float = Field(3e-3, gt=0)
-    train_steps: int = Field(2000, ge=1)
-    batch_size: int = Field(0, ge=0, description="0: full batch")
-    step_size: float = Field(0.01, gt=0, description="Langevin η")
-    num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
-    num_samples: int = Field(200, ge=1)
-    trace_every: int = Field(500, ge=1)
 
 
 class DataDiffusion:

@@ -23,7 +23,7 @@ from pydantic import Field
 from hdbench.algorithms.base import (
     ALGORITHMS,
     AlgorithmOutput,
-    AlgorithmParams,
+    DiffusionParams,
     starting_points,
     torch_generator,
 )
@@ -39,7 +39,7 @@ from hdbench.oracles import Panel, collect
 from hdbench.samplers.langevin import LangevinSampler, TraceFn
 
 
-class HumanDiffusionParams(AlgorithmParams):
+class HumanDiffusionParams(DiffusionParams):
     num_periphery: int = Field(3, ge=1, description="M, periphery points per real datum")
     sigma_nei: float = Field(10.0, gt=0, description="sd of the periphery around a real datum")
     sigma_nes: float = Field(1.0, gt=0, description="sd of the NES perturbations")
@@ -47,16 +47,7 @@ class HumanDiffusionParams(AlgorithmParams):
     nes_normalisation: Normalisation = "unbiased"
     rating_summary: str = Field("mode", description="mode (KDE), mean or median")
     lambda_: float = Field(1.0, ge=0, alias="lambda", description="regulariser weight λ")
-    width: int = Field(128, ge=1)
-    depth: int = Field(2, ge=1)
-    learning_rate: float = Field(3e-3, gt=0)
-    train_steps: int = Field(2000, ge=1)
-    batch_size: int = Field(0, ge=0, description="0: full batch")
-    step_size: float = Field(0.01, gt=0, description="Langevin η (ε² in the poster)")
-    num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
     d_floor: float = Field(1e-3, gt=0, lt=1, description="floor on S_D in the score")
-    num_samples: int = Field(200, ge=1, description="chains, started from the real data in turn")
-    trace_every: int = Field(500, ge=1)
 
 
 class HumanDiffusion:
