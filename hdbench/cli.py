@@ -13,6 +13,17 @@ from hdbench.errors import HdbenchError
 from hdbench.oracles import find_specs, load_oracle
 from hdbench.oracles.spec import read_spec
 
+RUN_SUMMARY_KEYS = (
+    "var_ratio_real",
+    "var_ratio_target",
+    "mmd2",
+    "grid_coverage",
+    "mean_true_d",
+    "listening_mean",
+    "num_ratings",
+    "wall_time",
+)
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
@@ -104,9 +115,9 @@ def show_oracle(args: argparse.Namespace) -> None:
 def run_one(args: argparse.Namespace) -> None:
     from hdbench.experiments import store
     from hdbench.experiments.run import RunSpec, execute, parse_assignments
-    from hdbench.metrics import TruthContext, floor_and_ceiling
+    from hdbench.metrics import TruthContext
     from hdbench.oracles.spec import validate
-    from hdbench.report.run_figures import plot_chain, plot_convergence, plot_gradient_fields
+    from hdbench.report.run_figures import write_run_figures
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = validate(
@@ -120,39 +131,18 @@ def run_one(args: argparse.Namespace) -> None:
         },
         "run",
     )
-    result = execute(spec, oracle)
+    context = TruthContext.build(oracle.truth, oracle.real_data)
+    result = execute(spec, oracle, context)
     folder = args.out or Path("results") / "runs" / f"{oracle.name}-{spec.method}-{spec.run_id}"
     store.write_run(result, folder)
-    context = TruthContext.build(oracle.truth, oracle.real_data)
-    ceiling = floor_and_ceiling(
-        context, len(result.samples if result.samples is not None else oracle.real_data)
-    )
-    ceiling = ceiling[ceiling.bracket == "ceiling"].set_index("metric")["mean"].to_dict()
-    if not result.trace.empty:
-        plot_convergence(result.trace, ceiling, folder / "convergence.png")
-        plot_chain(oracle, result.snapshots, folder / "chain.png")
-    if "nes_grad" in result.arrays:
-        plot_gradient_fields(oracle, result.arrays, folder / "gradient_fields.png")
+    write_run_figures(oracle, context, result, folder)
     row = result.row
-    print(
-        f"{oracle.name} · {spec.method} · seed {spec.seed}: {row['status']} {row['error']}".rstrip()
-    )
-    keys = [
-        "var_ratio_real",
-        "var_ratio_target",
-        "mmd2",
-        "grid_coverage",
-        "mean_true_d",
-        "listening_mean",
-        "num_ratings",
-        "wall_time",
-    ]
-    for key in keys:
+    print(f"{oracle.name} · {spec.method} · seed {spec.seed}: {row['status']} {row['error']}")
+    for key in RUN_SUMMARY_KEYS:
         if key in row:
+            value = row[key]
             print(
-                f"  {key:<18} {row[key]:.4g}"
-                if isinstance(row[key], float)
-                else f"  {key:<18} {row[key]}"
+                f"  {key:<18} {value:.4g}" if isinstance(value, float) else f"  {key:<18} {value}"
             )
     print(f"wrote {folder}")
 

@@ -9,9 +9,10 @@ import numpy as np
 import torch
 from pydantic import BaseModel, ConfigDict, Field
 
+from hdbench.models.score_network import ScoreNetwork, TrainingConfig, train_score_network
 from hdbench.oracles import Panel
 from hdbench.registry import Registry
-from hdbench.samplers.langevin import TraceFn
+from hdbench.samplers.langevin import LangevinSampler, ScoreFn, TraceFn
 
 
 class AlgorithmParams(BaseModel):
@@ -62,6 +63,31 @@ def starting_points(real_data: np.ndarray, num: int) -> np.ndarray:
     return real_data[np.arange(num) % len(real_data)]
 
 
-def torch_generator(rng: np.random.Generator) -> torch.Generator:
-    """A torch generator seeded from `rng`, so network training follows the run's seed."""
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+def fit_score_network(
+    params: DiffusionParams,
+    x: np.ndarray,
+    d_target: np.ndarray | None,
+    grad_target: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[ScoreNetwork, np.ndarray]:
+    """A score network trained on x (n, dim) with `params`; returns it and its loss per step.
+
+    Initialisation and batches follow a torch generator seeded from `rng`.
+    """
+    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    network = ScoreNetwork(x.shape[1], generator, params.width, params.depth)
+    config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
+    losses = train_score_network(network, x, d_target, grad_target, config, generator)
+    return network, losses
+
+
+def sample_from_real_data(
+    params: DiffusionParams,
+    score_fn: ScoreFn,
+    real_data: np.ndarray,
+    rng: np.random.Generator,
+    trace_fn: TraceFn | None,
+) -> np.ndarray:
+    """Langevin chains started from the real data in turn: shape (num_samples, dim)."""
+    sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
+    return sampler.sample(score_fn, starting_points(real_data, params.num_samples), rng, trace_fn)

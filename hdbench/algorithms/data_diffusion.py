@@ -18,17 +18,12 @@ from hdbench.algorithms.base import (
     ALGORITHMS,
     AlgorithmOutput,
     DiffusionParams,
-    starting_points,
-    torch_generator,
+    fit_score_network,
+    sample_from_real_data,
 )
-from hdbench.models.score_network import (
-    ScoreNetwork,
-    TrainingConfig,
-    network_fn,
-    train_score_network,
-)
+from hdbench.models.score_network import network_fn
 from hdbench.oracles import Panel
-from hdbench.samplers.langevin import LangevinSampler, TraceFn
+from hdbench.samplers.langevin import TraceFn
 
 
 class DataDiffusionParams(DiffusionParams):
@@ -51,14 +46,9 @@ class DataDiffusion:
         clean = np.repeat(real_data, params.num_copies, axis=0)
         z = rng.standard_normal(clean.shape)
         noisy = clean + params.sigma_dsm * z
-        generator = torch_generator(rng)
-        network = ScoreNetwork(real_data.shape[1], generator, params.width, params.depth)
-        config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
-        losses = train_score_network(network, noisy, None, -z / params.sigma_dsm, config, generator)
-        sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
-        x0 = starting_points(real_data, params.num_samples)
+        network, losses = fit_score_network(params, noisy, None, -z / params.sigma_dsm, rng)
         heads = network_fn(network)
-        samples = sampler.sample(lambda x: heads(x)[1], x0, rng, trace_fn)
+        samples = sample_from_real_data(params, lambda x: heads(x)[1], real_data, rng, trace_fn)
         return AlgorithmOutput(samples, {"training_loss": losses})
 
 

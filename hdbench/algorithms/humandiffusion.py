@@ -24,19 +24,14 @@ from hdbench.algorithms.base import (
     ALGORITHMS,
     AlgorithmOutput,
     DiffusionParams,
-    starting_points,
-    torch_generator,
+    fit_score_network,
+    sample_from_real_data,
 )
 from hdbench.estimators.nes import NESEstimator, Normalisation
 from hdbench.estimators.rating_summary import summarise
-from hdbench.models.score_network import (
-    ScoreNetwork,
-    TrainingConfig,
-    ratio_score_fn,
-    train_score_network,
-)
+from hdbench.models.score_network import ratio_score_fn
 from hdbench.oracles import Panel, collect
-from hdbench.samplers.langevin import LangevinSampler, TraceFn
+from hdbench.samplers.langevin import TraceFn
 
 
 class HumanDiffusionParams(DiffusionParams):
@@ -74,14 +69,9 @@ class HumanDiffusion:
         pull = (real_data[parents] - periphery) / params.sigma_nei**2
         target_grad = nes_grad + params.lambda_ * pull
 
-        generator = torch_generator(rng)
-        network = ScoreNetwork(real_data.shape[1], generator, params.width, params.depth)
-        config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
-        losses = train_score_network(network, periphery, d, target_grad, config, generator)
+        network, losses = fit_score_network(params, periphery, d, target_grad, rng)
         score_fn = ratio_score_fn(network, params.d_floor)
-        sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
-        x0 = starting_points(real_data, params.num_samples)
-        samples = sampler.sample(score_fn, x0, rng, trace_fn)
+        samples = sample_from_real_data(params, score_fn, real_data, rng, trace_fn)
         field_points = field_grid(periphery)
         return AlgorithmOutput(
             samples,

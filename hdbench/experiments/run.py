@@ -105,9 +105,16 @@ def versions() -> dict[str, str]:
     }
 
 
-def execute(spec: RunSpec, oracle: Oracle | None = None, raise_errors: bool = False) -> RunResult:
-    """Run `spec` and score it. A failure becomes a row with status error (or diverged);
-    with `raise_errors` it propagates instead."""
+def execute(
+    spec: RunSpec,
+    oracle: Oracle | None = None,
+    context: TruthContext | None = None,
+    raise_errors: bool = False,
+) -> RunResult:
+    """Run `spec` and score it against `context` (built from the oracle when not given).
+
+    A failure becomes a row with status error (or diverged); with `raise_errors` it propagates.
+    """
     params = spec.resolved_params()
     oracle = oracle or load_oracle(spec.oracle)
     row: dict[str, Any] = {
@@ -121,7 +128,7 @@ def execute(spec: RunSpec, oracle: Oracle | None = None, raise_errors: bool = Fa
         **versions(),
     }
     described = {**spec.model_dump(), "params": params.model_dump(by_alias=True)}
-    context = TruthContext.build(oracle.truth, oracle.real_data)
+    context = context or TruthContext.build(oracle.truth, oracle.real_data)
     panel = oracle.panel(seed=spec.seed, budget=spec.budget)
     trace_rows: list[dict[str, float]] = []
     snapshots: dict[int, np.ndarray] = {}

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hdbench.metrics import METRICS, TruthContext
 from hdbench.oracles import Oracle
 from hdbench.report.oracle_figure import REAL_COLOUR, draw_acceptability, view_box
 from hdbench.report.style import plt, sns
@@ -19,6 +20,31 @@ def _save(fig, path: Path) -> Path:
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return path
+
+
+def write_run_figures(oracle: Oracle, context: TruthContext, result, folder: Path) -> list[Path]:
+    """The figures a run has data for: convergence and chain (from the trace), gradient fields
+    (HumanDiffusion's arrays)."""
+    paths = []
+    if not result.trace.empty:
+        num = len(next(iter(result.snapshots.values())))
+        paths.append(
+            plot_convergence(result.trace, exact_levels(context, num), folder / "convergence.png")
+        )
+        paths.append(plot_chain(oracle, result.snapshots, folder / "chain.png"))
+    if "nes_grad" in result.arrays:
+        paths.append(plot_gradient_fields(oracle, result.arrays, folder / "gradient_fields.png"))
+    return paths
+
+
+def exact_levels(context: TruthContext, num: int, num_sets: int = 5) -> dict[str, float]:
+    """Mean of the traced metrics over sets of `num` exact target samples."""
+    rng = np.random.default_rng(0)
+    sets = [context.truth.sample(num, rng) for _ in range(num_sets)]
+    return {
+        m: float(np.mean([METRICS[m].fn(x, context) for x in sets]))
+        for m in ("mmd2", "var_ratio_target")
+    }
 
 
 def plot_convergence(trace: pd.DataFrame, ceiling: dict[str, float], path: Path) -> Path:

@@ -16,7 +16,9 @@ FAST = {"train_steps": 400, "num_steps": 2000, "num_samples": 200}
 def runs():
     return {
         method: execute(
-            RunSpec(oracle="paper_like", method=method, params=FAST, seed=1), raise_errors=True
+            RunSpec(oracle="paper_like", method=method, params=FAST, seed=1),
+            context=None,
+            raise_errors=True,
         )
         for method in ("humandiffusion", "data_diffusion")
     }
@@ -35,6 +37,7 @@ def test_humandiffusion_spreads_wider_than_the_real_data_and_the_control_does_no
 def test_same_seed_same_metrics_bit_for_bit(runs):
     again = execute(
         RunSpec(oracle="paper_like", method="data_diffusion", params=FAST, seed=1),
+        context=None,
         raise_errors=True,
     )
     np.testing.assert_array_equal(again.samples, runs["data_diffusion"].samples)
