@@ -8,11 +8,13 @@ periphery points: ‖S_∇D(x̂) − ∇D(x̂)‖² + (S_D(x̂) − D(x̂))², h
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 
 class ScoreNetwork(nn.Module):
@@ -55,7 +57,7 @@ class ScoreNetwork(nn.Module):
 class TrainingConfig:
     num_steps: int = 2000
     learning_rate: float = 3e-3
-    batch_size: int = 0  # 0: the whole training set in every step
+    batch_size: int = 0  # 0: the whole set in every step; else drawn with replacement
 
 
 def train_score_network(
@@ -75,12 +77,12 @@ def train_score_network(
     inputs = torch.as_tensor(x, dtype=torch.float32)
     grads = torch.as_tensor(grad_target, dtype=torch.float32)
     ds = None if d_target is None else torch.as_tensor(d_target, dtype=torch.float32)
-    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
+    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate, fused=True)
     losses = np.empty(config.num_steps)
     batch = config.batch_size or len(inputs)
     for step in range(config.num_steps):
         index = (
-            torch.randperm(len(inputs), generator=generator)[:batch]
+            torch.randint(len(inputs), (batch,), generator=generator)
             if batch < len(inputs)
             else slice(None)
         )
@@ -95,23 +97,42 @@ def train_score_network(
     return losses
 
 
-def network_fn(network: ScoreNetwork):
-    """A numpy function of x (n, dim) returning both heads: S_D (n,) and S_∇D (n, dim)."""
+def network_fn(network: ScoreNetwork) -> Callable[[np.ndarray], tuple[torch.Tensor, torch.Tensor]]:
+    """The trained network as a function of x (n, dim) → (S_D (n,), S_∇D (n, dim)).
+
+    It calls the layers' functions on frozen copies of their weights: in the Langevin loop,
+    which evaluates it 10⁴ times, nn.Module's call machinery would cost more than a layer.
+    """
+    layers = [
+        (layer.weight.detach().clone(), layer.bias.detach().clone())
+        for layer in network.modules()
+        if isinstance(layer, nn.Linear)
+    ]
+    mean, scale = network.input_mean.clone(), network.input_scale.clone()
 
     @torch.inference_mode()
-    def evaluate(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        s_d, s_grad = network(torch.as_tensor(x, dtype=torch.float32))
-        return s_d.double().numpy(), s_grad.double().numpy()
+    def heads(x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        h = (torch.from_numpy(np.asarray(x, dtype=np.float32)) - mean) / scale
+        for weight, bias in layers[:-1]:
+            h = F.softplus(F.linear(h, weight, bias))
+        out = F.linear(h, *layers[-1])
+        return torch.sigmoid(out[:, 0]), out[:, 1:]
 
-    return evaluate
+    return heads
 
 
-def ratio_score_fn(network: ScoreNetwork, d_floor: float):
+def gradient_score_fn(network: ScoreNetwork) -> Callable[[np.ndarray], np.ndarray]:
+    """The S_∇D head alone as a score, for a network trained by score matching."""
+    heads = network_fn(network)
+    return lambda x: heads(x)[1].double().numpy()
+
+
+def ratio_score_fn(network: ScoreNetwork, d_floor: float) -> Callable[[np.ndarray], np.ndarray]:
     """HumanDiffusion's score S_∇D / max(S_D, d_floor) as a numpy function of x (n, dim)."""
     heads = network_fn(network)
 
     def score(x: np.ndarray) -> np.ndarray:
         s_d, s_grad = heads(x)
-        return s_grad / np.maximum(s_d, d_floor)[:, None]
+        return (s_grad / s_d.clamp(min=d_floor)[:, None]).double().numpy()
 
     return score
