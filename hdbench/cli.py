@@ -148,9 +148,13 @@ def run_one(args: argparse.Namespace) -> None:
 
 
 def run_bench(args: argparse.Namespace) -> None:
+    from hdbench.experiments.method_suite import run_method_suite
     from hdbench.experiments.oracle_suite import run_oracle_suite
+    from hdbench.oracles import load_all
 
-    run_oracle_suite(args.out, args.oracles)
+    oracles = load_all(args.oracles)
+    brackets = run_oracle_suite(args.out, oracles)
+    run_method_suite(args.out, oracles, brackets)
 
 
 if __name__ == "__main__":

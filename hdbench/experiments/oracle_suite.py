@@ -18,7 +18,7 @@ from hdbench.experiments import store
 from hdbench.metrics import TruthContext, evaluate, floor_and_ceiling
 from hdbench.metrics.evaluate import uniform_box_samples
 from hdbench.metrics.listening import listening_test
-from hdbench.oracles import Oracle, load_all
+from hdbench.oracles import Oracle
 from hdbench.report.oracle_figure import plot_oracle
 from hdbench.report.tables import brackets_markdown
 from hdbench.rng import named_generator
@@ -80,10 +80,9 @@ def listening_rows(
     )
 
 
-def run_oracle_suite(out_dir: Path, extra_dirs: Sequence[Path] = ()) -> pd.DataFrame:
+def run_oracle_suite(out_dir: Path, oracles: Sequence[Oracle]) -> pd.DataFrame:
     """Draw every oracle and bracket its metrics; writes into out_dir/oracles/."""
     folder = out_dir / "oracles"
-    oracles = load_all(extra_dirs)
     tables = []
     for oracle in tqdm(oracles, desc="oracles", unit="oracle"):
         plot_oracle(oracle, store.figure_path(folder, oracle.name))

@@ -39,3 +39,39 @@ def brackets_markdown(frame: pd.DataFrame, per_dim: bool = False) -> str:
         sections.append(f"### {oracle}\n\n{cells.to_markdown()}\n")
     legend = "↑ higher is better, ↓ lower is better, →1 closer to 1 is better; mean ± sd over sets."
     return "\n".join(["## Metrics bracketed by floor and ceiling", "", legend, "", *sections])
+
+
+#: The columns of the methods summary, in order; those an oracle lacks are left out.
+SUMMARY_METRICS = (
+    "var_ratio_real",
+    "var_ratio_target",
+    "mmd2",
+    "grid_coverage",
+    "prdc_recall",
+    "modes_captured",
+    "mean_true_d",
+    "listening_mean",
+)
+
+
+def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
+    """One table per oracle: a row per method (mean over seeds), between the floor and ceiling."""
+    sections = []
+    for oracle, table in runs.groupby("oracle", sort=True):
+        ok = table[table["status"] == "ok"]
+        columns = [m for m in SUMMARY_METRICS if m in ok.columns and ok[m].notna().any()]
+        rows = ok.groupby("method")[[*columns, "num_ratings", "wall_time"]].mean()
+        rows.index = [f"**{name}**" for name in rows.index]
+        levels = brackets[(brackets["oracle"] == oracle) & brackets["metric"].isin(columns)]
+        levels = levels.pivot(index="bracket", columns="metric", values="mean")
+        floor_ceiling = levels.loc[["floor", "ceiling"], columns]
+        floor_ceiling.index = ["floor (uniform)", "ceiling (exact target)"]
+        combined = pd.concat([floor_ceiling.iloc[:1], rows, floor_ceiling.iloc[1:]])
+        combined.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in combined.columns]
+        failed = table[table["status"] != "ok"]
+        notes = "".join(
+            f"\n- {r.method} seed {r.seed}: {r.status}: {r.error}" for r in failed.itertuples()
+        )
+        sections.append(f"### {oracle}\n\n{combined.to_markdown(floatfmt='.3g')}\n{notes}")
+    legend = "Means over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1 is better."
+    return "\n".join(["## Methods at their defaults", "", legend, "", *sections])

@@ -6,7 +6,7 @@ import pandas as pd
 
 from hdbench.experiments import store
 from hdbench.experiments.oracle_suite import bracket_oracle, run_oracle_suite
-from hdbench.oracles import find_specs, load_oracle
+from hdbench.oracles import find_specs, load_all, load_oracle
 from hdbench.report.tables import direction
 
 
@@ -22,7 +22,7 @@ def test_brackets_put_the_floor_below_the_ceiling():
 
 
 def test_suite_writes_a_table_a_summary_and_a_figure_per_oracle(tmp_path):
-    frame = run_oracle_suite(tmp_path)
+    frame = run_oracle_suite(tmp_path, load_all())
     folder = tmp_path / "oracles"
     names = set(find_specs())
     assert {p.stem for p in folder.glob("*.png")} == names
