@@ -42,7 +42,10 @@ def run_method_suite(
     rows, finals = [], {}
     progress = tqdm(plan, desc="runs", unit="run")
     for oracle, spec in progress:
-        progress.set_postfix_str(f"{oracle.name} · {spec.method} · seed {spec.seed}")
+        ratings = sum(row["num_ratings"] for row in rows)
+        progress.set_postfix_str(
+            f"{oracle.name} · {spec.method} · seed {spec.seed} · {ratings:,} ratings so far"
+        )
         result = execute(spec, oracle, contexts[oracle.name])
         folder = out_dir / "runs" / f"{oracle.name}-{spec.method}-{spec.run_id}"
         store.write_run(result, folder)
@@ -51,8 +54,6 @@ def run_method_suite(
         store.write_table(pd.DataFrame(rows), out_dir, "runs")
         if result.samples is not None and spec.seed == seeds[0]:
             finals[(oracle.name, spec.method)] = result.samples
-        ratings = sum(row["num_ratings"] for row in rows)
-        progress.set_postfix_str(f"{ratings:,} ratings spent")
     frame = pd.DataFrame(rows)
     plot_final_samples(oracles, list(methods), finals, store.figure_path(out_dir, "samples"))
     summary = methods_markdown(frame, brackets)

@@ -118,28 +118,28 @@ def plot_final_samples(
     finals: dict[tuple[str, str], np.ndarray],
     path: Path,
 ) -> Path:
-    """A grid of panels, an oracle a row and a method a column: final samples over D."""
+    """A grid of panels, a method a row and an oracle a column: final samples over D."""
     fig, axes = plt.subplots(
-        len(oracles),
         len(methods),
-        figsize=(3.1 * len(methods), 2.9 * len(oracles)),
+        len(oracles),
+        figsize=(2.4 * len(oracles), 2.6 * len(methods)),
         squeeze=False,
     )
-    for row, oracle in zip(axes, oracles, strict=True):
+    for column, oracle in zip(axes.T, oracles, strict=True):
         box = view_box(oracle)
-        for ax, method in zip(row, methods, strict=True):
+        for ax, method in zip(column, methods, strict=True):
             if oracle.dim == 2:
                 draw_acceptability(ax, oracle, box)
             samples = finals.get((oracle.name, method))
             if samples is not None:
-                ax.scatter(*samples[:, :2].T, s=5, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
+                ax.scatter(*samples[:, :2].T, s=4, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
             else:
                 ax.text(0.5, 0.5, "failed", transform=ax.transAxes, ha="center")
             ax.set_xticks([])
             ax.set_yticks([])
-            if ax is row[0]:
-                ax.set_ylabel(oracle.name, fontsize=9)
             if oracle is oracles[0]:
-                ax.set_title(method, fontsize=10)
+                ax.set_ylabel(method, fontsize=10)
+            if method == methods[0]:
+                ax.set_title(oracle.name, fontsize=9)
     fig.tight_layout()
     return _save(fig, path)

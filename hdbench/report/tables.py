@@ -67,11 +67,16 @@ def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
         floor_ceiling = levels.loc[["floor", "ceiling"], columns]
         floor_ceiling.index = ["floor (uniform)", "ceiling (exact target)"]
         combined = pd.concat([floor_ceiling.iloc[:1], rows, floor_ceiling.iloc[1:]])
-        combined.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in combined.columns]
+        cells = combined.map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
+        cells["num_ratings"] = combined["num_ratings"].map(
+            lambda v: "" if pd.isna(v) else f"{v:,.0f}"
+        )
+        cells["wall_time"] = combined["wall_time"].map(lambda v: "" if pd.isna(v) else f"{v:.1f} s")
+        cells.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in cells.columns]
         failed = table[table["status"] != "ok"]
         notes = "".join(
             f"\n- {r.method} seed {r.seed}: {r.status}: {r.error}" for r in failed.itertuples()
         )
-        sections.append(f"### {oracle}\n\n{combined.to_markdown(floatfmt='.3g')}\n{notes}")
+        sections.append(f"### {oracle}\n\n{cells.to_markdown()}\n{notes}")
     legend = "Means over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1 is better."
     return "\n".join(["## Methods at their defaults", "", legend, "", *sections])
