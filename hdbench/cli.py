@@ -71,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
     add_oracle_dirs(run)
     run.set_defaults(handler=run_one)
 
+    compare = commands.add_parser(
+        "compare",
+        help="HumanGAN (truncated, converged), HumanDiffusion and the control, side by side",
+    )
+    compare.add_argument("--oracle", required=True, help="oracle name or spec file")
+    compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument("--out", type=Path, help="folder (default: results/compare/ORACLE)")
+    add_oracle_dirs(compare)
+    compare.set_defaults(handler=run_compare)
+
     bench = commands.add_parser("bench", help="run the benchmark suite")
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_oracle_dirs(bench)
@@ -144,6 +154,20 @@ def run_one(args: argparse.Namespace) -> None:
             print(
                 f"  {key:<18} {value:.4g}" if isinstance(value, float) else f"  {key:<18} {value}"
             )
+    print(f"wrote {folder}")
+
+
+COMPARED_METHODS = ("humangan_truncated", "humangan", "humandiffusion", "data_diffusion")
+
+
+def run_compare(args: argparse.Namespace) -> None:
+    from hdbench.experiments.method_suite import run_method_suite
+    from hdbench.experiments.oracle_suite import bracket_oracle
+
+    oracle = load_oracle(args.oracle, args.oracles)
+    folder = args.out or Path("results") / "compare" / oracle.name
+    brackets = bracket_oracle(oracle)
+    run_method_suite(folder, [oracle], brackets, COMPARED_METHODS, seeds=(args.seed,))
     print(f"wrote {folder}")
 
 

@@ -29,7 +29,7 @@ from hdbench.algorithms.base import (
 )
 from hdbench.estimators.nes import NESEstimator, Normalisation
 from hdbench.estimators.rating_summary import summarise
-from hdbench.models.score_network import ratio_score_fn
+from hdbench.models.score_network import ScoreNetwork, ratio_score_fn
 from hdbench.oracles import Panel, collect
 from hdbench.samplers.langevin import TraceFn
 
@@ -57,34 +57,45 @@ class HumanDiffusion:
         rng: np.random.Generator,
         trace_fn: TraceFn | None = None,
     ) -> AlgorithmOutput:
-        nes = NESEstimator(params.sigma_nes, params.R, params.nes_normalisation)
-        parents = np.repeat(np.arange(len(real_data)), params.num_periphery)
-        periphery = real_data[parents] + params.sigma_nei * rng.standard_normal(
-            (len(parents), real_data.shape[1])
-        )
-        delta = nes.perturbations(len(periphery), real_data.shape[1], rng)
-        ratings = collect(panel, panel.submit(nes.paired_trials(periphery, delta)))
-        nes_grad = nes.gradient(nes.paired_differences(ratings), delta)
-        d = summarise(nes.pooled_ratings(ratings), params.rating_summary)
-        pull = (real_data[parents] - periphery) / params.sigma_nei**2
-        target_grad = nes_grad + params.lambda_ * pull
-
-        network, losses = fit_score_network(params, periphery, d, target_grad, rng)
+        network, arrays = learn_score_network(params, panel, real_data, rng)
         score_fn = ratio_score_fn(network, params.d_floor)
         samples = sample_from_real_data(params, score_fn, real_data, rng, trace_fn)
-        field_points = field_grid(periphery)
-        return AlgorithmOutput(
-            samples,
-            {
-                "field_points": field_points,
-                "learned_score": score_fn(field_points),
-                "periphery": periphery,
-                "d_estimate": d,
-                "nes_grad": nes_grad,
-                "regularised_grad": target_grad,
-                "training_loss": losses,
-            },
-        )
+        field_points = field_grid(arrays["periphery"])
+        arrays.update(field_points=field_points, learned_score=score_fn(field_points))
+        return AlgorithmOutput(samples, arrays)
+
+
+def learn_score_network(
+    params: HumanDiffusionParams,
+    panel: Panel,
+    real_data: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[ScoreNetwork, dict[str, np.ndarray]]:
+    """Steps 1–5 before sampling: periphery, queries, NES and KDE targets, regulariser, training.
+
+    Returns the trained network and the arrays behind it (periphery points, the D estimates,
+    the observed and regularised gradients, the training loss).
+    """
+    nes = NESEstimator(params.sigma_nes, params.R, params.nes_normalisation)
+    parents = np.repeat(np.arange(len(real_data)), params.num_periphery)
+    periphery = real_data[parents] + params.sigma_nei * rng.standard_normal(
+        (len(parents), real_data.shape[1])
+    )
+    delta = nes.perturbations(len(periphery), real_data.shape[1], rng)
+    ratings = collect(panel, panel.submit(nes.paired_trials(periphery, delta)))
+    nes_grad = nes.gradient(nes.paired_differences(ratings), delta)
+    d = summarise(nes.pooled_ratings(ratings), params.rating_summary)
+    pull = (real_data[parents] - periphery) / params.sigma_nei**2
+    target_grad = nes_grad + params.lambda_ * pull
+    network, losses = fit_score_network(params, periphery, d, target_grad, rng)
+    arrays = {
+        "periphery": periphery,
+        "d_estimate": d,
+        "nes_grad": nes_grad,
+        "regularised_grad": target_grad,
+        "training_loss": losses,
+    }
+    return network, arrays
 
 
 def field_grid(points: np.ndarray, num_per_axis: int = 25) -> np.ndarray:

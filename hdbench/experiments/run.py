@@ -32,7 +32,8 @@ from hdbench.oracles.spec import validate
 from hdbench.rng import named_generator, stable_hash
 from hdbench.samplers.langevin import SamplerDivergedError
 
-TRACE_METRICS = ("mmd2", "var_ratio_target")
+#: Metrics recorded along a run (Langevin steps, generator updates), where they apply.
+TRACE_METRICS = ("mmd2", "var_ratio_target", "collapse_ratio", "mean_true_d", "modes_captured")
 
 
 class RunSpec(BaseModel):
@@ -133,8 +134,10 @@ def execute(
     trace_rows: list[dict[str, float]] = []
     snapshots: dict[int, np.ndarray] = {}
 
+    traced = [METRICS[m] for m in TRACE_METRICS if METRICS[m].applies(context)]
+
     def trace_fn(step: int, x: np.ndarray) -> None:
-        trace_rows.append({"step": step, **{m: METRICS[m].fn(x, context) for m in TRACE_METRICS}})
+        trace_rows.append({"step": step, **{m.name: m.fn(x, context) for m in traced}})
         snapshots[step] = x.copy()
 
     start = time.perf_counter()

@@ -16,6 +16,8 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from hdbench.models.layers import initialise_, mlp_body
+
 
 class ScoreNetwork(nn.Module):
     """dim → width (softplus) × depth → 1 + dim. `forward` returns (S_D (n,), S_∇D (n, dim))."""
@@ -28,20 +30,9 @@ class ScoreNetwork(nn.Module):
         # periphery points spread over tens of units, where softplus units would saturate.
         self.register_buffer("input_mean", torch.zeros(dim))
         self.register_buffer("input_scale", torch.ones(dim))
-        layers: list[nn.Module] = []
-        size = dim
-        for _ in range(depth):
-            layers += [nn.Linear(size, width), nn.Softplus()]
-            size = width
-        self.body = nn.Sequential(*layers)
-        self.head = nn.Linear(size, 1 + dim)
-        with torch.no_grad():
-            for layer in self.modules():
-                if isinstance(layer, nn.Linear):
-                    # PyTorch's default initialisation, drawn from the run's own generator.
-                    bound = 1.0 / np.sqrt(layer.in_features)
-                    layer.weight.uniform_(-bound, bound, generator=generator)
-                    layer.bias.uniform_(-bound, bound, generator=generator)
+        self.body = mlp_body(dim, width, depth, "softplus")
+        self.head = nn.Linear(width if depth else dim, 1 + dim)
+        initialise_(self, generator)
 
     def fit_inputs(self, x: np.ndarray) -> None:
         """Standardise future inputs by the mean and sd of x (n, dim)."""

@@ -118,16 +118,15 @@ def plot_final_samples(
     finals: dict[tuple[str, str], np.ndarray],
     path: Path,
 ) -> Path:
-    """A grid of panels, a method a row and an oracle a column: final samples over D."""
-    fig, axes = plt.subplots(
-        len(methods),
-        len(oracles),
-        figsize=(2.4 * len(oracles), 2.6 * len(methods)),
-        squeeze=False,
-    )
-    for column, oracle in zip(axes.T, oracles, strict=True):
+    """Final samples over D: a row per method and a column per oracle, or a single row of
+    methods when there is one oracle (the paper's Fig. 5)."""
+    single = len(oracles) == 1
+    shape = (1, len(methods)) if single else (len(methods), len(oracles))
+    fig, axes = plt.subplots(*shape, figsize=(2.6 * shape[1], 2.7 * shape[0]), squeeze=False)
+    for j, oracle in enumerate(oracles):
         box = view_box(oracle)
-        for ax, method in zip(column, methods, strict=True):
+        for i, method in enumerate(methods):
+            ax = axes[0, i] if single else axes[i, j]
             if oracle.dim == 2:
                 draw_acceptability(ax, oracle, box)
             samples = finals.get((oracle.name, method))
@@ -137,9 +136,13 @@ def plot_final_samples(
                 ax.text(0.5, 0.5, "failed", transform=ax.transAxes, ha="center")
             ax.set_xticks([])
             ax.set_yticks([])
-            if oracle is oracles[0]:
-                ax.set_ylabel(method, fontsize=10)
-            if method == methods[0]:
+            if single:
+                ax.set_title(method, fontsize=10)
+            elif i == 0:
                 ax.set_title(oracle.name, fontsize=9)
+            if not single and j == 0:
+                ax.set_ylabel(method, fontsize=10)
+    if single:
+        fig.suptitle(f"{oracles[0].name}: final samples over D", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)

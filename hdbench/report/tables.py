@@ -49,6 +49,7 @@ SUMMARY_METRICS = (
     "grid_coverage",
     "prdc_recall",
     "modes_captured",
+    "collapse_ratio",
     "mean_true_d",
     "listening_mean",
 )
@@ -61,6 +62,7 @@ def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
         ok = table[table["status"] == "ok"]
         columns = [m for m in SUMMARY_METRICS if m in ok.columns and ok[m].notna().any()]
         rows = ok.groupby("method")[[*columns, "num_ratings", "wall_time"]].mean()
+        rows = rows.loc[[m for m in table["method"].unique() if m in rows.index]]
         rows.index = [f"**{name}**" for name in rows.index]
         levels = brackets[(brackets["oracle"] == oracle) & brackets["metric"].isin(columns)]
         levels = levels.pivot(index="bracket", columns="metric", values="mean")
