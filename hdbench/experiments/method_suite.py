@@ -28,7 +28,7 @@ def run_method_suite(
     brackets: pd.DataFrame,
     methods: Sequence[str] = tuple(ALGORITHMS),
     seeds: Sequence[int] = (0,),
-    params: Mapping[str, Any] | None = None,
+    params: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> pd.DataFrame:
     """Run every (oracle, method, seed); writes out_dir/runs.{csv,parquet}, out_dir/runs/ and
     a summary beside the floor and ceiling in `brackets` (the oracle suite's table)."""
