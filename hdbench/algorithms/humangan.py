@@ -18,7 +18,7 @@ final samples are G of `num_samples` fresh latents.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 import numpy as np
 import torch
@@ -63,12 +63,15 @@ class TruncatedHumanGANParams(HumanGANParams):
 
 
 class HumanGAN:
-    Params: ClassVar[type[HumanGANParams]] = HumanGANParams
-    description: ClassVar[str] = "generator trained on differential ratings (NES), run to the end"
+    """One algorithm, registered twice: run to the end, and truncated (other default updates)."""
 
-    def __init__(self, params: type[HumanGANParams] = HumanGANParams, description: str = ""):
+    def __init__(
+        self,
+        params: type[HumanGANParams] = HumanGANParams,
+        description: str = "generator trained on differential ratings (NES), run to the end",
+    ) -> None:
         self.Params = params
-        self.description = description or HumanGAN.description
+        self.description = description
 
     def run(
         self,
