@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: setup test bench lint format perf clean
+.PHONY: setup test bench bench-quick sweep reference lint format perf clean
 
 setup: $(STAMP)
 
@@ -21,7 +21,13 @@ test: $(STAMP)
 	$(BIN)/pytest -q
 
 bench: $(STAMP)
-	$(BIN)/hdbench bench --out $(RESULTS)
+	$(BIN)/hdbench bench --suite standard --out $(RESULTS)
+
+bench-quick: $(STAMP)
+	$(BIN)/hdbench bench --suite quick --out $(RESULTS)
+
+sweep: $(STAMP)
+	$(BIN)/hdbench sweep benchmarks/sigma_r_lambda.toml --out $(RESULTS)
 
 perf: $(STAMP)
 	mkdir -p $(RESULTS)/perf

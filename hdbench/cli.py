@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hdbench.errors import HdbenchError
+from hdbench.errors import HdbenchError, SpecError
 from hdbench.oracles import find_specs, load_oracle
 from hdbench.oracles.spec import read_spec
 
@@ -81,11 +81,47 @@ def build_parser() -> argparse.ArgumentParser:
     add_oracle_dirs(compare)
     compare.set_defaults(handler=run_compare)
 
-    bench = commands.add_parser("bench", help="run the benchmark suite")
+    bench = commands.add_parser("bench", help="run a benchmark suite (default: standard)")
+    bench.add_argument("--suite", default="standard", help="a suite in benchmarks/ or a file")
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    add_parallel_options(bench)
     add_oracle_dirs(bench)
     bench.set_defaults(handler=run_bench)
+
+    sweep = commands.add_parser("sweep", help="run a grid of parameters, resumably")
+    sweep.add_argument("file", nargs="?", help="a sweep file (TOML); or give the grid below")
+    sweep.add_argument(
+        "--grid",
+        nargs="+",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="e.g. --grid sigma_nes=0.5,1 R=5,10 lambda=0,1",
+    )
+    sweep.add_argument("--oracle", action="append", default=[], help="oracle (repeatable)")
+    sweep.add_argument("--method", action="append", default=[], help="method (repeatable)")
+    sweep.add_argument("--seeds", type=int, default=1, help="seeds 0, 1, …, N-1")
+    sweep.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a fixed parameter for every run",
+    )
+    sweep.add_argument("--name", default="sweep", help="results/NAME/ (default: sweep)")
+    sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    add_parallel_options(sweep)
+    add_oracle_dirs(sweep)
+    sweep.set_defaults(handler=run_sweep)
     return parser
+
+
+def add_parallel_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, default=-1, help="processes (default: every core)")
+    parser.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="run on this Dask cluster instead of local processes",
+    )
 
 
 def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
@@ -143,7 +179,7 @@ def run_one(args: argparse.Namespace) -> None:
     )
     context = TruthContext.build(oracle.truth, oracle.real_data)
     result = execute(spec, oracle, context)
-    folder = args.out or Path("results") / "runs" / f"{oracle.name}-{spec.method}-{spec.run_id}"
+    folder = args.out or store.run_folder(Path("results"), oracle.name, spec.method, spec.run_id)
     store.write_run(result, folder)
     write_run_figures(oracle, context, result, folder)
     row = result.row
@@ -157,28 +193,68 @@ def run_one(args: argparse.Namespace) -> None:
     print(f"wrote {folder}")
 
 
-COMPARED_METHODS = ("humangan_truncated", "humangan", "humandiffusion", "data_diffusion")
+COMPARED_METHODS = ["humangan_truncated", "humangan", "humandiffusion", "data_diffusion"]
 
 
 def run_compare(args: argparse.Namespace) -> None:
-    from hdbench.experiments.method_suite import run_method_suite
-    from hdbench.experiments.oracle_suite import bracket_oracle
+    from hdbench.experiments.plan import SweepSpec
+    from hdbench.experiments.suite import run_suite
 
     oracle = load_oracle(args.oracle, args.oracles)
+    sweep = SweepSpec(
+        name="compare", oracles=[oracle.name], methods=COMPARED_METHODS, seeds=[args.seed]
+    )
     folder = args.out or Path("results") / "compare" / oracle.name
-    brackets = bracket_oracle(oracle)
-    run_method_suite(folder, [oracle], brackets, COMPARED_METHODS, seeds=(args.seed,))
+    run_suite(sweep, folder, args.oracles)
+    print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
 
 
 def run_bench(args: argparse.Namespace) -> None:
-    from hdbench.experiments.method_suite import run_method_suite
-    from hdbench.experiments.oracle_suite import run_oracle_suite
-    from hdbench.oracles import load_all
+    from hdbench.experiments.plan import read_sweep
+    from hdbench.experiments.suite import run_suite
 
-    oracles = load_all(args.oracles)
-    brackets = run_oracle_suite(args.out, oracles)
-    run_method_suite(args.out, oracles, brackets)
+    suite = read_sweep(args.suite)
+    folder = args.out / suite.name
+    run_suite(suite, folder, args.oracles, args.jobs, args.scheduler)
+    print((folder / "summary.md").read_text())
+    print(f"wrote {folder}")
+
+
+def run_sweep(args: argparse.Namespace) -> None:
+    from hdbench.experiments.executor import run_specs
+    from hdbench.experiments.plan import SweepSpec, parse_grid, read_sweep
+    from hdbench.experiments.run import parse_assignments
+    from hdbench.experiments.store import figure_path, write_text
+    from hdbench.oracles.spec import validate
+    from hdbench.report.sweep_figures import plot_frontier, plot_heatmaps, sweep_markdown
+
+    if args.file:
+        sweep = read_sweep(args.file)
+    else:
+        if not args.oracle:
+            raise SpecError("--oracle: expected at least one oracle (or a sweep file)")
+        fields = {
+            "name": args.name,
+            "oracles": args.oracle,
+            "seeds": args.seeds,
+            "methods": args.method or ["humandiffusion"],
+            "grid": parse_grid(args.grid),
+            "params": parse_assignments(args.set),
+        }
+        sweep = validate(SweepSpec, fields, "sweep")
+    specs = sweep.runs(args.oracles)
+    folder = args.out / sweep.name
+    print(f"{sweep.name}: {len(specs)} runs into {folder}")
+    runs = run_specs(specs, folder, args.oracles, args.jobs, args.scheduler)
+    keys = list(sweep.grid)
+    figures = folder / "figures"
+    plot_heatmaps(runs, keys, figures)
+    plot_frontier(runs, figure_path(figures, "frontier"))
+    summary = sweep_markdown(runs, keys)
+    write_text(summary, folder / "summary.md")
+    print(summary)
+    print(f"wrote {folder}")
 
 
 if __name__ == "__main__":

@@ -89,9 +89,7 @@ def run_oracle_suite(out_dir: Path, oracles: Sequence[Oracle]) -> pd.DataFrame:
         tables.append(bracket_oracle(oracle))
     frame = pd.concat(tables, ignore_index=True)
     store.write_table(frame, folder, "brackets")
-    summary = brackets_markdown(frame)
-    store.write_text(summary, folder / "summary.md")
-    print(summary)
+    store.write_text(brackets_markdown(frame), folder / "summary.md")
     return frame
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 def _atomic_write(path: Path, write) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
     write(temporary)
     os.replace(temporary, path)
     return path
@@ -39,6 +39,37 @@ def read_table(folder: Path, stem: str) -> pd.DataFrame:
     return pd.read_parquet(folder / f"{stem}.parquet")
 
 
+def _plain(value):
+    """A JSON-safe scalar: numpy numbers become Python ones, NaN becomes None."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
+    return value
+
+
+def write_row(row: dict, folder: Path) -> Path:
+    """One finished run's row as folder/rows/RUN_ID.json, whole or not at all."""
+    text = json.dumps({k: _plain(v) for k, v in row.items()}, sort_keys=True)
+    return _atomic_write(folder / "rows" / f"{row['run_id']}.json", lambda p: p.write_text(text))
+
+
+def finished_run_ids(folder: Path) -> set[str]:
+    """Ids of the runs whose rows are stored in `folder`."""
+    return {path.stem for path in (folder / "rows").glob("*.json")}
+
+
+def read_rows(folder: Path) -> pd.DataFrame:
+    """Every stored row of `folder`, one per run, in a stable order."""
+    rows = [json.loads(path.read_text()) for path in sorted((folder / "rows").glob("*.json"))]
+    frame = pd.DataFrame(rows)
+    if frame.empty:
+        return frame
+    leading = [c for c in ("run_id", "oracle", "method", "seed", "status") if c in frame.columns]
+    frame = frame[leading + [c for c in frame.columns if c not in leading]]
+    return frame.sort_values(["oracle", "method", "seed", "run_id"], ignore_index=True)
+
+
 def write_text(text: str, path: Path) -> Path:
     return _atomic_write(path, lambda p: p.write_text(text))
 
@@ -47,6 +78,22 @@ def figure_path(folder: Path, name: str) -> Path:
     """Where a figure called `name` goes; the folder is made if needed."""
     folder.mkdir(parents=True, exist_ok=True)
     return folder / f"{name}.png"
+
+
+def run_folder(folder: Path, oracle: str, method: str, run_id: str) -> Path:
+    """Where a run's own files go inside a results folder."""
+    return folder / "runs" / f"{oracle}-{method}-{run_id}"
+
+
+def read_run_array(folder: Path, row: pd.Series | dict, name: str) -> np.ndarray | None:
+    """One array a run stored (samples, or a name in its arrays.npz); None when absent."""
+    path = run_folder(folder, row["oracle"], row["method"], row["run_id"])
+    if name == "samples":
+        return np.load(path / "samples.npy") if (path / "samples.npy").exists() else None
+    if not (path / "arrays.npz").exists():
+        return None
+    with np.load(path / "arrays.npz") as arrays:
+        return arrays.get(name)
 
 
 def write_run(result: RunResult, folder: Path) -> Path:

@@ -56,29 +56,42 @@ SUMMARY_METRICS = (
 
 
 def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
-    """One table per oracle: a row per method (mean over seeds), between the floor and ceiling."""
+    """One table per oracle: a row per method, mean ± standard error over seeds, between the
+    floor and the ceiling; failed runs are listed under their table."""
     sections = []
     for oracle, table in runs.groupby("oracle", sort=True):
         ok = table[table["status"] == "ok"]
         columns = [m for m in SUMMARY_METRICS if m in ok.columns and ok[m].notna().any()]
-        rows = ok.groupby("method")[[*columns, "num_ratings", "wall_time"]].mean()
-        rows = rows.loc[[m for m in table["method"].unique() if m in rows.index]]
-        rows.index = [f"**{name}**" for name in rows.index]
+        methods = [m for m in table["method"].unique() if m in set(ok["method"])]
+        grouped = ok.groupby("method")
+        means, errors = grouped[columns].mean(), grouped[columns].sem()
+        cells = pd.DataFrame(index=[f"**{m}**" for m in methods], columns=columns, dtype=object)
+        for method in methods:
+            for column in columns:
+                mean, error = means.loc[method, column], errors.loc[method, column]
+                cells.loc[f"**{method}**", column] = (
+                    f"{mean:.3g} ± {error:.2g}" if error == error and error > 0 else f"{mean:.3g}"
+                )
+        cells["num_ratings"] = [f"{grouped['num_ratings'].mean()[m]:,.0f}" for m in methods]
+        cells["wall_time"] = [f"{grouped['wall_time'].mean()[m]:.1f} s" for m in methods]
         levels = brackets[(brackets["oracle"] == oracle) & brackets["metric"].isin(columns)]
         levels = levels.pivot(index="bracket", columns="metric", values="mean")
-        floor_ceiling = levels.loc[["floor", "ceiling"], columns]
-        floor_ceiling.index = ["floor (uniform)", "ceiling (exact target)"]
-        combined = pd.concat([floor_ceiling.iloc[:1], rows, floor_ceiling.iloc[1:]])
-        cells = combined.map(lambda v: "" if pd.isna(v) else f"{v:.3g}")
-        cells["num_ratings"] = combined["num_ratings"].map(
-            lambda v: "" if pd.isna(v) else f"{v:,.0f}"
-        )
-        cells["wall_time"] = combined["wall_time"].map(lambda v: "" if pd.isna(v) else f"{v:.1f} s")
-        cells.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in cells.columns]
+        rows = {"floor (uniform)": "floor", "ceiling (exact target)": "ceiling"}
+        bracket_cells = pd.DataFrame(
+            {c: [f"{levels.loc[b, c]:.3g}" for b in rows.values()] for c in columns},
+            index=list(rows),
+        ).assign(num_ratings="", wall_time="")
+        combined = pd.concat([bracket_cells.iloc[:1], cells, bracket_cells.iloc[1:]])
+        combined.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in combined.columns]
         failed = table[table["status"] != "ok"]
         notes = "".join(
             f"\n- {r.method} seed {r.seed}: {r.status}: {r.error}" for r in failed.itertuples()
         )
-        sections.append(f"### {oracle}\n\n{cells.to_markdown()}\n{notes}")
-    legend = "Means over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1 is better."
-    return "\n".join(["## Methods at their defaults", "", legend, "", *sections])
+        seeds = table["seed"].nunique()
+        sections.append(
+            f"### {oracle} ({seeds} seed{'s' * (seeds > 1)})\n\n{combined.to_markdown()}\n{notes}"
+        )
+    legend = (
+        "Mean ± standard error over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1."
+    )
+    return "\n".join(["## Methods", "", legend, "", *sections])

@@ -1,0 +1,73 @@
+"""A suite: a sweep run whole, then reported. `make bench` runs the `standard` suite.
+
+Into its folder: oracles/ (each oracle drawn, its metrics' floor and ceiling), rows/ and runs/
+(each run's row and files), runs.csv and runs.parquet (one row per run), listening.parquet (every
+rating of the simulated listening tests), summary.md and figures/. Tables and figures are all
+drawn from runs.parquet and the brackets, so they cannot disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from hdbench.experiments import store
+from hdbench.experiments.executor import run_specs
+from hdbench.experiments.oracle_suite import run_oracle_suite
+from hdbench.experiments.plan import SweepSpec
+from hdbench.oracles import load_oracle
+from hdbench.report.run_figures import plot_final_samples
+from hdbench.report.suite_figures import plot_listening, plot_metrics
+from hdbench.report.tables import methods_markdown
+
+
+def run_suite(
+    sweep: SweepSpec,
+    folder: Path,
+    oracle_dirs: Sequence[Path] = (),
+    n_jobs: int = -1,
+    scheduler: str | None = None,
+) -> pd.DataFrame:
+    """Run `sweep` into `folder` (resuming what is there) and write its report; returns runs."""
+    specs = sweep.runs(oracle_dirs)
+    oracles = [load_oracle(name, oracle_dirs) for name in sweep.oracle_names(oracle_dirs)]
+    brackets = run_oracle_suite(folder, oracles)
+    runs = run_specs(specs, folder, oracle_dirs, n_jobs, scheduler)
+    listening = listening_table(folder, runs)
+    store.write_table(listening, folder, "listening")
+    figures = folder / "figures"
+    plot_metrics(runs, brackets, store.figure_path(figures, "metrics"))
+    plot_listening(listening, store.figure_path(figures, "listening"))
+    first_seed = runs[runs["seed"] == runs["seed"].min()]
+    finals = {
+        (row.oracle, row.method): store.read_run_array(folder, row._asdict(), "samples")
+        for row in first_seed.itertuples()
+    }
+    plot_final_samples(oracles, sweep.methods, finals, store.figure_path(figures, "samples"))
+    summary = methods_markdown(runs, brackets)
+    store.write_text(summary, folder / "summary.md")
+    return runs
+
+
+def listening_table(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """Every rating of every run's listening test: oracle, method, seed, set, rating."""
+    parts = []
+    for row in runs[runs["status"] == "ok"].itertuples():
+        for which in ("real", "generated"):
+            ratings = store.read_run_array(folder, row._asdict(), f"listening_{which}")
+            if ratings is not None:
+                parts.append(
+                    pd.DataFrame(
+                        {
+                            "oracle": row.oracle,
+                            "method": row.method,
+                            "seed": row.seed,
+                            "set": which,
+                            "rating": ratings,
+                        }
+                    )
+                )
+    columns = ["oracle", "method", "seed", "set", "rating"]
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)
