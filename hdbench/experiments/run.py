@@ -11,7 +11,6 @@ import json
 import platform
 import subprocess
 import time
-import traceback
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -155,9 +154,7 @@ def execute(
         diverged = isinstance(error, SamplerDivergedError)
         row.update(
             status="diverged" if diverged else "error",
-            error=str(error)
-            if diverged
-            else "".join(traceback.format_exception_only(error)).strip(),
+            error=str(error) if diverged else f"{type(error).__name__}: {error}",
             diverged_at=error.step if diverged else None,
             num_ratings=panel.num_ratings_spent,
             wall_time=time.perf_counter() - start,

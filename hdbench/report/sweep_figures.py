@@ -18,7 +18,7 @@ def grid_means(runs: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.Da
     ok = runs[runs["status"] == "ok"]
     columns = [f"param_{k}" for k in keys]
     grouped = ok.groupby(["oracle", "method", *columns])[metrics]
-    table = grouped.mean().join(grouped.sem(), rsuffix="_se")
+    table = grouped.mean().join(grouped.sem().add_suffix("_se"))
     return table.join(ok.groupby(["oracle", "method", *columns]).size().rename("num_seeds"))
 
 
@@ -27,6 +27,7 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
     third key (e.g. σ_NES × R for each λ), for every (oracle, method)."""
     if len(keys) < 2:
         return []
+    folder.mkdir(parents=True, exist_ok=True)
     row_key, col_key, *rest = (f"param_{k}" for k in keys)
     facet = rest[0] if rest else None
     paths = []
