@@ -26,6 +26,9 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/hdbench bench --suite quick --out $(RESULTS)
 
+reference: $(STAMP)
+	$(BIN)/hdbench reference
+
 sweep: $(STAMP)
 	$(BIN)/hdbench sweep benchmarks/sigma_r_lambda.toml --out $(RESULTS)
 

@@ -88,6 +88,13 @@ def build_parser() -> argparse.ArgumentParser:
     add_oracle_dirs(bench)
     bench.set_defaults(handler=run_bench)
 
+    reference = commands.add_parser(
+        "reference", help="regenerate results/reference/ from benchmarks/reference.toml"
+    )
+    reference.add_argument("--out", type=Path, help="default: results/reference")
+    add_parallel_options(reference)
+    reference.set_defaults(handler=run_reference)
+
     sweep = commands.add_parser("sweep", help="run a grid of parameters, resumably")
     sweep.add_argument("file", nargs="?", help="a sweep file (TOML); or give the grid below")
     sweep.add_argument(
@@ -219,6 +226,25 @@ def run_bench(args: argparse.Namespace) -> None:
     run_suite(suite, folder, args.oracles, args.jobs, args.scheduler)
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
+
+
+def run_reference(args: argparse.Namespace) -> None:
+    import shutil
+
+    from hdbench.experiments import reference, store
+    from hdbench.experiments.plan import read_sweep
+    from hdbench.experiments.suite import run_suite
+
+    sweep = read_sweep("reference")
+    out = args.out or reference.REFERENCE_DIR
+    scratch = out.parent / f"{out.name}-runs"
+    shutil.rmtree(scratch, ignore_errors=True)
+    runs = run_suite(sweep, scratch, n_jobs=args.jobs, scheduler=args.scheduler)
+    path = reference.write_reference(reference.build_reference(runs, sweep), out)
+    store.write_text((scratch / "summary.md").read_text(), out / "summary.md")
+    for name in ("metrics", "samples"):
+        shutil.copyfile(scratch / "figures" / f"{name}.png", out / f"{name}.png")
+    print(f"wrote {path}; `git diff {out}` shows what moved")
 
 
 def run_sweep(args: argparse.Namespace) -> None:

@@ -1,0 +1,97 @@
+"""The committed reference of a reduced suite, and the check that catches regressions.
+
+`make reference` runs benchmarks/reference.toml and stores, for every (oracle, method, metric),
+the mean over seeds, the seed-to-seed sd and a tolerance of four standard errors of that mean
+(4 sd / √seeds) in results/reference/reference.csv. The regression test runs the same suite and
+fails, naming the metric, the oracle, the method and both values, when a mean moves past its
+tolerance in the bad direction (up for lower-is-better, down for higher-is-better, away from 1
+for ratios). A reference made from another sweep file is refused as stale.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hdbench.errors import SpecError
+from hdbench.experiments import store
+from hdbench.experiments.plan import SweepSpec
+from hdbench.report.tables import direction
+from hdbench.rng import stable_hash
+
+REFERENCE_DIR = Path(__file__).resolve().parents[2] / "results" / "reference"
+REFERENCE_METRICS = (
+    "mmd2",
+    "energy_distance",
+    "sliced_w2",
+    "var_ratio_target",
+    "collapse_ratio",
+    "grid_coverage",
+    "prdc_precision",
+    "prdc_recall",
+    "modes_captured",
+    "mean_true_d",
+)
+NUM_STANDARD_ERRORS = 4.0
+
+
+def sweep_hash(sweep: SweepSpec) -> str:
+    return stable_hash(json.dumps(sweep.model_dump(), sort_keys=True))
+
+
+def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
+    """One row per (oracle, method, metric): mean, sd, seeds, tolerance, direction."""
+    if (runs["status"] != "ok").any():
+        bad = runs[runs["status"] != "ok"].iloc[0]
+        raise SpecError(f"reference: run {bad.run_id} failed ({bad.error}); fix it first")
+    metrics = [m for m in REFERENCE_METRICS if m in runs.columns]
+    long = runs.melt(id_vars=["oracle", "method", "seed"], value_vars=metrics, var_name="metric")
+    long = long.dropna(subset=["value"])
+    table = long.groupby(["oracle", "method", "metric"])["value"].agg(["mean", "std", "count"])
+    table = table.rename(columns={"std": "sd", "count": "num_seeds"}).reset_index()
+    table["sd"] = table["sd"].fillna(0.0)
+    # The small floor absorbs rounding when a metric does not vary across seeds at all.
+    spread = NUM_STANDARD_ERRORS * table["sd"] / np.sqrt(table["num_seeds"])
+    table["tolerance"] = spread + 1e-6 * (1.0 + table["mean"].abs())
+    table["direction"] = table["metric"].map(direction)
+    table["sweep_hash"] = sweep_hash(sweep)
+    return table
+
+
+def regressions(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -> list[str]:
+    """One message per metric whose mean moved past its tolerance in the bad direction."""
+    if reference["sweep_hash"].iloc[0] != sweep_hash(sweep):
+        return ["reference: made from another benchmarks/reference.toml; run `make reference`"]
+    current = build_reference(runs, sweep).set_index(["oracle", "method", "metric"])["mean"]
+    failures = []
+    for row in reference.itertuples():
+        key = (row.oracle, row.method, row.metric)
+        if key not in current.index:
+            continue
+        new, old, tolerance = float(current[key]), row.mean, row.tolerance
+        worse = {
+            "lower": new - old,
+            "higher": old - new,
+            "one": abs(new - 1.0) - abs(old - 1.0),
+        }.get(row.direction, 0.0)
+        if worse > tolerance:
+            failures.append(
+                f"{row.metric} on {row.oracle} ({row.method}): {new:.4g} against the reference "
+                f"{old:.4g} ± {tolerance:.2g} ({row.direction} is better)"
+            )
+    return failures
+
+
+def write_reference(table: pd.DataFrame, folder: Path = REFERENCE_DIR) -> Path:
+    store.write_text(table.to_csv(index=False, float_format="%.10g"), folder / "reference.csv")
+    return folder / "reference.csv"
+
+
+def read_reference(folder: Path = REFERENCE_DIR) -> pd.DataFrame:
+    path = folder / "reference.csv"
+    if not path.exists():
+        raise SpecError(f"{path}: no reference yet; run `make reference`")
+    return pd.read_csv(path)
