@@ -83,5 +83,8 @@ def plot_listening(listening: pd.DataFrame, path: Path) -> Path:
         ax.set_xlabel("")
     grid.set_titles("{col_name}")
     grid.set_ylabels("rating (slider, 0–1)")
-    grid.figure.tight_layout()
+    sns.move_legend(
+        grid, "upper center", bbox_to_anchor=(0.5, 1.0), ncol=2, title=None, frameon=False
+    )
+    grid.figure.tight_layout(rect=(0, 0, 1, 0.94))
     return _save(grid.figure, path)
