@@ -10,11 +10,12 @@ RESULTS ?= results
 setup: $(STAMP)
 
 # torch goes in first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
+# The speech extra (pyworld) compiles from source; the core installs without it.
 $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,speech]'
 	touch $(STAMP)
 
 test: $(STAMP)
