@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hdbench.report.style import plt, sns
@@ -35,20 +36,36 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
     for (oracle, method), table in ok.groupby(["oracle", "method"]):
         for metric in [m for m in HEATMAP_METRICS if m in table.columns]:
             facets = sorted(table[facet].unique()) if facet else [None]
+            panels = [
+                (table if value is None else table[table[facet] == value]).pivot_table(
+                    index=row_key, columns=col_key, values=metric
+                )
+                for value in facets
+            ]
+            # One colour scale for every panel, so that colours compare across panels; light is
+            # good. Ratios are coloured by how many orders of magnitude they lie from 1.
+            if direction(metric) == "one":
+                colours = [np.abs(np.log10(p.clip(lower=1e-300))).clip(upper=2.0) for p in panels]
+            else:
+                colours = panels
+            low = min(float(c.min().min()) for c in colours)
+            high = max(float(c.max().max()) for c in colours)
             fig, axes = plt.subplots(
-                1, len(facets), figsize=(3.4 * len(facets), 3.2), squeeze=False
+                1, len(facets), figsize=(3.4 * len(facets) + 0.8, 3.2), squeeze=False
             )
-            cmap = "rocket_r" if direction(metric) == "lower" else "rocket"
-            for ax, value in zip(axes[0], facets, strict=True):
-                part = table if value is None else table[table[facet] == value]
-                means = part.pivot_table(index=row_key, columns=col_key, values=metric)
+            cmap = "rocket" if direction(metric) == "higher" else "rocket_r"
+            for index, (ax, value, means, colour) in enumerate(
+                zip(axes[0], facets, panels, colours, strict=True)
+            ):
                 sns.heatmap(
-                    means,
-                    annot=True,
+                    colour,
+                    annot=means,
                     fmt=".2g",
                     cmap=cmap,
                     ax=ax,
-                    cbar=False,
+                    vmin=low,
+                    vmax=high,
+                    cbar=index == len(facets) - 1,
                     annot_kws={"fontsize": 7},
                 )
                 ax.set_title(
