@@ -88,6 +88,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_oracle_dirs(bench)
     bench.set_defaults(handler=run_bench)
 
+    speech = commands.add_parser("speech", help="listen to the speech space")
+    speech_commands = speech.add_subparsers(dest="speech_command", required=True)
+    render = speech_commands.add_parser("render", help="WAV files of a run's samples")
+    render.add_argument("run_dir", type=Path, help="a run folder (with spec.json, samples.npy)")
+    render.add_argument("--out", type=Path, help="default: RUN_DIR/audio")
+    render.add_argument("--first", type=int, default=10, help="how many samples (default 10)")
+    add_oracle_dirs(render)
+    render.set_defaults(handler=speech_render)
+
     reference = commands.add_parser(
         "reference", help="regenerate results/reference/ from benchmarks/reference.toml"
     )
@@ -226,6 +235,25 @@ def run_bench(args: argparse.Namespace) -> None:
     run_suite(suite, folder, args.oracles, args.jobs, args.scheduler)
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
+
+
+def speech_render(args: argparse.Namespace) -> None:
+    import json
+
+    from hdbench.speech.audio import render_points
+
+    spec_path, samples_path = args.run_dir / "spec.json", args.run_dir / "samples.npy"
+    if not spec_path.exists() or not samples_path.exists():
+        raise SpecError(
+            f"run_dir: expected a run folder with spec.json and samples.npy, got {args.run_dir}"
+        )
+    oracle = load_oracle(json.loads(spec_path.read_text())["oracle"], args.oracles)
+    space = getattr(oracle.truth, "space", None)
+    if space is None:
+        raise SpecError(f"run_dir: oracle {oracle.name!r} is not a speech oracle (kind vowel)")
+    points = np.load(samples_path)[: args.first]
+    paths = render_points(space, points, args.out or args.run_dir / "audio")
+    print(f"wrote {len(paths)} WAV files and spectrograms.png into {paths[0].parent}")
 
 
 def run_reference(args: argparse.Namespace) -> None:

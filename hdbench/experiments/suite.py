@@ -2,7 +2,8 @@
 
 Into its folder: oracles/ (each oracle drawn, its metrics' floor and ceiling), rows/ and runs/
 (each run's row and files), runs.csv and runs.parquet (one row per run), listening.parquet (every
-rating of the simulated listening tests), summary.md and figures/. Tables and figures are all
+rating of the simulated listening tests), summary.md, figures/, and speech/ (a few WAV files
+of each method's samples on the speech oracles). Tables and figures are all
 drawn from runs.parquet and the brackets, so they cannot disagree.
 """
 
@@ -11,16 +12,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from hdbench.experiments import store
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.oracle_suite import run_oracle_suite
 from hdbench.experiments.plan import SweepSpec
-from hdbench.oracles import load_oracle
+from hdbench.oracles import Oracle, load_oracle
 from hdbench.report.run_figures import plot_final_samples
 from hdbench.report.suite_figures import plot_listening, plot_metrics
 from hdbench.report.tables import methods_markdown
+from hdbench.speech.audio import render_points
+
+NUM_WAVS = 3
 
 
 def run_suite(
@@ -46,9 +51,27 @@ def run_suite(
         for row in first_seed.itertuples()
     }
     plot_final_samples(oracles, sweep.methods, finals, store.figure_path(figures, "samples"))
+    write_speech_samples(oracles, finals, folder / "speech")
     summary = methods_markdown(runs, brackets)
     store.write_text(summary, folder / "summary.md")
     return runs
+
+
+def write_speech_samples(
+    oracles: Sequence[Oracle],
+    finals: dict[tuple[str, str], np.ndarray | None],
+    folder: Path,
+    num: int = NUM_WAVS,
+) -> None:
+    """For speech oracles, the first `num` final samples of each method as WAV files:
+    folder/ORACLE/METHOD/sample_000.wav, … (and spectrograms.png)."""
+    for oracle in oracles:
+        space = getattr(oracle.truth, "space", None)
+        if space is None:
+            continue
+        for (name, method), samples in finals.items():
+            if name == oracle.name and samples is not None:
+                render_points(space, samples[:num], folder / name / method)
 
 
 def listening_table(folder: Path, runs: pd.DataFrame) -> pd.DataFrame:

@@ -63,6 +63,11 @@ class Acceptability(ABC):
     def bounds(self) -> np.ndarray:
         """Box of shape (dim, 2) holding all but a negligible share of p_D; used for grids."""
 
+    def own_real_data(self, num: int, seed: int) -> np.ndarray | None:
+        """Real data of shape (num, dim) that belong to the kind (a corpus), or None for the
+        spec's N(mean, cov) draw."""
+        return None
+
     @property
     def modes(self) -> tuple[Mode, ...]:
         """Modes of p_D with their masses; empty when the kind has no distinct modes."""

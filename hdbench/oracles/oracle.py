@@ -49,7 +49,8 @@ class Oracle:
             raise SpecError(
                 f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}"
             )
-        real_data = draw_real_data(spec, truth.dim, where)
+        own = truth.own_real_data(spec.real_data.num, spec.real_data.seed)
+        real_data = own if own is not None else draw_real_data(spec, truth.dim, where)
         return cls(spec, truth, real_data, source)
 
     @property

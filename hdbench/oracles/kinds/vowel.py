@@ -1,0 +1,224 @@
+"""`vowel`: a listener that judges audio. D(x) comes from the synthesised waveform, not from x.
+
+A point of the speech space (`hdbench.speech.space`: PCA of WORLD log envelopes of a synthetic
+/a/ corpus) is rendered to audio and measured on the waveform: formants F1–F3 by LPC
+(`hdbench.speech.formants`, bandwidths up to 700 Hz accepted, since averaged envelopes have
+broad peaks) and the spectral tilt (energy at 1–5 kHz over 0.1–1 kHz, in dB). The measurements
+are mapped to an acceptability through a perceptual region of /a/:
+
+    D = peak · exp(−½ m²),   m² = (log F − μ)ᵀ (w² Σ)⁻¹ (log F − μ) + ((T − μ_T) / (w σ_T))²,
+
+with μ the mean of the three groups' log formants of /ɑ/ (Hillenbrand et al. 1995, the corpus's
+drawing table), Σ the corpus's spread (between the groups' means, plus within a group: a shared
+vocal-tract factor of sd 0.05 and 0.045 per formant, the corpus's own draws), μ_T and σ_T the
+tilt of the corpus's tokens (no published table gives it), and w = `widening` > 1: listeners
+accept voices beyond any corpus (the paper's point). Formants alone would leave directions of
+the space that only change the tilt unbounded. A token whose formants LPC cannot find rates 0.
+
+Rendering and measuring takes milliseconds, so for dim = 2 D is rendered once on a fine grid
+over the box (`grid_size`² points, cached on disk) and interpolated bilinearly in between, for
+the panel and the truth alike; the exact target, its normaliser and samples come from that grid
+(a cell is drawn by its mass, the point uniformly within it). For dim > 2 a grid is out of reach:
+D renders every point it is asked about, the target is sampled by rejection (D ≤ 1 is its own
+envelope) and the normaliser is a Monte Carlo estimate from 20,000 rendered points; both take
+minutes. The real data are `num` tokens of the corpus, drawn with the spec's real-data seed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+from pydantic import Field
+from scipy.interpolate import RegularGridInterpolator
+
+from hdbench.oracles.acceptability import Acceptability, KindParams
+from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+from hdbench.speech.corpus import HILLENBRAND_1995, CorpusSpec, corpus_key, load_corpus
+from hdbench.speech.formants import LPCSettings, measure_formants
+from hdbench.speech.space import SpeechSpace, load_space
+from hdbench.speech.world import WorldFeatures, synthesise
+
+VOWEL_VERSION = 2
+WITHIN_TRACT_SD, WITHIN_FORMANT_SD = 0.05, float(np.hypot(0.04, 0.02))
+LPC = LPCSettings(max_bandwidth=700.0)
+
+
+def spectral_tilt(waveform: np.ndarray, sample_rate: int) -> float:
+    """Energy at 1–5 kHz over 0.1–1 kHz of the middle half of a waveform, in dB."""
+    middle = waveform[len(waveform) // 4 : 3 * len(waveform) // 4]
+    power = np.abs(np.fft.rfft(middle * np.hanning(len(middle)))) ** 2
+    frequency = np.fft.rfftfreq(len(middle), 1 / sample_rate)
+    low = power[(frequency > 100) & (frequency < 1000)].sum()
+    high = power[(frequency > 1000) & (frequency < 5000)].sum()
+    return float(10 * np.log10(high / low))
+
+
+def default_cache_dir() -> Path:
+    return Path(os.environ.get("HDBENCH_CACHE", "~/.cache/hdbench")).expanduser()
+
+
+class VowelParams(KindParams):
+    dim: int = Field(2, ge=1, le=32)
+    num_speakers: int = Field(120, ge=3)
+    tokens_per_speaker: int = Field(3, ge=1)
+    corpus_seed: int = Field(0, ge=0)
+    widening: float = Field(1.5, gt=0, description="region sd over the corpus's spread")
+    peak: float = Field(0.9, gt=0, le=1)
+    render_seconds: float = Field(0.3, ge=0.1, le=1.0, description="length of the rated audio")
+    half_width: float = Field(8.0, gt=0, description="box: ±half_width in normalised units")
+    grid_size: int = Field(81, ge=11, description="grid points per axis (dim 2)")
+    cache_dir: str = Field("", description="default: $HDBENCH_CACHE or ~/.cache/hdbench")
+
+
+def perceptual_region() -> tuple[np.ndarray, np.ndarray]:
+    """Mean (3,) and covariance (3, 3) of log F1–F3 of /ɑ/ over the corpus's speakers."""
+    group_means = np.log([formants[1:4] for formants in HILLENBRAND_1995.values()])
+    within = WITHIN_TRACT_SD**2 * np.ones((3, 3)) + WITHIN_FORMANT_SD**2 * np.eye(3)
+    return group_means.mean(axis=0), np.cov(group_means.T, bias=True) + within
+
+
+@ACCEPTABILITY_KINDS.register("vowel")
+class VowelAcceptability(Acceptability):
+    Params = VowelParams
+    description = "audio of a point of the /a/ speech space, judged by its measured formants"
+
+    def __init__(self, **params) -> None:
+        self.params = VowelParams(**params)
+        self.dim = self.params.dim
+        mean, cov = perceptual_region()
+        self.region_mean = mean
+        self.region_precision = np.linalg.inv(self.params.widening**2 * cov)
+
+    @cached_property
+    def corpus_spec(self) -> CorpusSpec:
+        p = self.params
+        return CorpusSpec(
+            num_speakers=p.num_speakers, tokens_per_speaker=p.tokens_per_speaker, seed=p.corpus_seed
+        )
+
+    @property
+    def cache_dir(self) -> Path:
+        return (
+            Path(self.params.cache_dir).expanduser()
+            if self.params.cache_dir
+            else (default_cache_dir())
+        )
+
+    @cached_property
+    def space(self) -> SpeechSpace:
+        return load_space(self.corpus_spec, self.cache_dir)
+
+    @cached_property
+    def tilt_statistics(self) -> tuple[float, float]:
+        """Mean and sd of the spectral tilt of the corpus's tokens, in dB."""
+        corpus = load_corpus(self.corpus_spec, self.cache_dir)
+        tilts = [spectral_tilt(w, corpus.sample_rate) for w in corpus.waveforms]
+        return float(np.mean(tilts)), float(np.std(tilts))
+
+    def own_real_data(self, num: int, seed: int) -> np.ndarray:
+        points = self.space.real_data(self.dim)
+        chosen = np.random.default_rng(seed).choice(
+            len(points), min(num, len(points)), replace=False
+        )
+        return points[np.sort(chosen)]
+
+    @property
+    def bounds(self) -> np.ndarray:
+        return np.tile([-self.params.half_width, self.params.half_width], (self.dim, 1))
+
+    # D from audio ------------------------------------------------------------------------
+    def render_for_rating(self, point: np.ndarray) -> np.ndarray:
+        """The middle `render_seconds` of the point's rendering, shape (num_samples,)."""
+        full = self.space.features(point)
+        num_frames = round(self.params.render_seconds * 1000 / self.space.config.frame_period) + 1
+        start = (len(full.f0) - num_frames) // 2
+        frames = slice(start, start + num_frames)
+        part = WorldFeatures(full.f0[frames], full.envelope[frames], full.aperiodicity[frames])
+        return synthesise(part, self.space.config)
+
+    def rendered(self, x: np.ndarray) -> np.ndarray:
+        """D of points x (n, dim), each rendered and measured: shape (n,)."""
+        rate, (tilt_mean, tilt_sd) = self.space.config.sample_rate, self.tilt_statistics
+        values = np.empty(len(x))
+        for i, point in enumerate(x):
+            waveform = self.render_for_rating(point)
+            formants = measure_formants(waveform, rate, num_formants=3, settings=LPC)
+            if not np.isfinite(formants).all():
+                values[i] = 0.0
+                continue
+            offset = np.log(formants) - self.region_mean
+            tilt = (spectral_tilt(waveform, rate) - tilt_mean) / (self.params.widening * tilt_sd)
+            distance = offset @ self.region_precision @ offset + tilt**2
+            values[i] = self.params.peak * np.exp(-0.5 * distance)
+        return values
+
+    @cached_property
+    def grid_values(self) -> np.ndarray:
+        """D rendered at the grid's nodes (grid_size, grid_size); cached on disk."""
+        params = self.params.model_dump(exclude={"cache_dir"})
+        key = json.dumps(
+            {"params": params, "corpus": corpus_key(self.corpus_spec), "version": VOWEL_VERSION},
+            sort_keys=True,
+        )
+        path = self.cache_dir / f"vowel-grid-{hashlib.sha256(key.encode()).hexdigest()[:12]}.npy"
+        if path.exists():
+            return np.load(path)
+        axis = self._axis
+        nodes = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
+        values = self.rendered(nodes).reshape(len(axis), len(axis))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
+        np.save(temporary, values)
+        os.replace(temporary, path)
+        return values
+
+    @property
+    def _axis(self) -> np.ndarray:
+        return np.linspace(-self.params.half_width, self.params.half_width, self.params.grid_size)
+
+    @cached_property
+    def _interpolator(self) -> RegularGridInterpolator:
+        return RegularGridInterpolator(
+            (self._axis, self._axis), self.grid_values, bounds_error=False, fill_value=0.0
+        )
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        if self.dim != 2:
+            return self.rendered(x)
+        return np.clip(self._interpolator(x), 0.0, 1.0)
+
+    # The exact target -------------------------------------------------------------------
+    @cached_property
+    def _cells(self) -> tuple[np.ndarray, np.ndarray, float]:
+        """Cell corners (num_cells, 2), masses (num_cells,) and the cell side, from the grid."""
+        axis, values = self._axis, self.grid_values
+        means = 0.25 * (values[:-1, :-1] + values[1:, :-1] + values[:-1, 1:] + values[1:, 1:])
+        side = float(axis[1] - axis[0])
+        corners = np.stack(np.meshgrid(axis[:-1], axis[:-1], indexing="ij"), -1).reshape(-1, 2)
+        return corners, means.ravel() * side**2, side
+
+    @cached_property
+    def normaliser(self) -> float:
+        if self.dim != 2:
+            lo, hi = self.bounds.T
+            points = np.random.default_rng(0).uniform(lo, hi, (20_000, self.dim))
+            return float(np.prod(hi - lo) * self.rendered(points).mean())
+        return float(self._cells[1].sum())
+
+    @cached_property
+    def peak(self) -> float:
+        if self.dim != 2:
+            return self.params.peak
+        return float(self.grid_values.max())
+
+    def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
+        if self.dim != 2:
+            return super().sample(num, rng)
+        corners, masses, side = self._cells
+        cells = rng.choice(len(masses), size=num, p=masses / masses.sum())
+        return corners[cells] + side * rng.uniform(size=(num, 2))
