@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from hdbench.errors import SpecError
 from hdbench.speech.corpus import Corpus, CorpusSpec, corpus_key, load_corpus
@@ -87,7 +88,8 @@ class SpeechSpace:
 
 def build_space(corpus: Corpus, config: WorldConfig) -> SpeechSpace:
     """Analyse every token with WORLD, then PCA of their steady log envelopes."""
-    features = [analyse(waveform, config) for waveform in corpus.waveforms]
+    tokens = tqdm(corpus.waveforms, desc="speech space: WORLD analysis", unit="token")
+    features = [analyse(waveform, config) for waveform in tokens]
     log_envelopes = np.stack([steady_log_envelope(f) for f in features])
     mean = log_envelopes.mean(axis=0)
     _, singular, directions = np.linalg.svd(log_envelopes - mean, full_matrices=False)

@@ -35,6 +35,7 @@ from pathlib import Path
 import numpy as np
 from pydantic import Field
 from scipy.interpolate import RegularGridInterpolator
+from tqdm import tqdm
 
 from hdbench.oracles.acceptability import Acceptability, KindParams
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
@@ -170,7 +171,10 @@ class VowelAcceptability(Acceptability):
             return np.load(path)
         axis = self._axis
         nodes = np.stack(np.meshgrid(axis, axis, indexing="ij"), axis=-1).reshape(-1, 2)
-        values = self.rendered(nodes).reshape(len(axis), len(axis))
+        rows = tqdm(
+            np.array_split(nodes, len(axis)), desc="vowel: rendering D on its grid", unit="row"
+        )
+        values = np.concatenate([self.rendered(row) for row in rows]).reshape(len(axis), -1)
         path.parent.mkdir(parents=True, exist_ok=True)
         temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
         np.save(temporary, values)
