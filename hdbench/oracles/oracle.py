@@ -50,6 +50,11 @@ class Oracle:
                 f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}"
             )
         own = truth.own_real_data(spec.real_data.num, spec.real_data.seed)
+        if own is not None and (spec.real_data.mean is not None or spec.real_data.cov is not None):
+            raise SpecError(
+                f"{where}: real_data: expected only num and seed, since the real data of kind "
+                f"{spec.acceptability['kind']!r} are its own (e.g. corpus tokens)"
+            )
         real_data = own if own is not None else draw_real_data(spec, truth.dim, where)
         return cls(spec, truth, real_data, source)
 

@@ -77,3 +77,17 @@ def test_suite_keeps_wavs_and_render_command_writes_them(tmp_path, capsys):
     other_dir = tmp_path / "runs" / f"paper_like-data_diffusion-{other.run_id}"
     assert main(["speech", "render", str(other_dir)]) == 2
     assert "is not a speech oracle" in capsys.readouterr().err
+
+
+def test_a_vowel_spec_with_a_real_data_distribution_is_refused(tmp_path):
+    from hdbench.oracles.catalog import BUNDLED_DIR
+
+    text = (
+        (BUNDLED_DIR / "vowel_a.toml")
+        .read_text()
+        .replace("num = 100", "num = 100\nmean = [0.0, 0.0]")
+    )
+    path = tmp_path / "vowel_b.toml"
+    path.write_text(text)
+    with pytest.raises(SpecError, match="real_data: expected only num and seed"):
+        load_oracle(path)

@@ -86,7 +86,7 @@ def perceptual_region() -> tuple[np.ndarray, np.ndarray]:
 @ACCEPTABILITY_KINDS.register("vowel")
 class VowelAcceptability(Acceptability):
     Params = VowelParams
-    description = "audio of a point of the /a/ speech space, judged by its measured formants"
+    description = "a point of the /a/ speech space as audio, judged by its formants and tilt"
 
     def __init__(self, **params) -> None:
         self.params = VowelParams(**params)
@@ -104,11 +104,9 @@ class VowelAcceptability(Acceptability):
 
     @property
     def cache_dir(self) -> Path:
-        return (
-            Path(self.params.cache_dir).expanduser()
-            if self.params.cache_dir
-            else (default_cache_dir())
-        )
+        if self.params.cache_dir:
+            return Path(self.params.cache_dir).expanduser()
+        return default_cache_dir()
 
     @cached_property
     def space(self) -> SpeechSpace:
