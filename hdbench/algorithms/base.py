@@ -1,4 +1,19 @@
-"""What every algorithm is: validated parameters and a run over a panel."""
+"""What every method is: validated parameters and a strategy that is asked for trials.
+
+The harness owns the query loop, as in evosax's `ask`/`tell` and bayesmark's `suggest`/`observe`:
+
+    state = method.init(params, problem, rng)
+    while (batch := method.ask(params, problem, state)) is not None:
+        state = method.tell(params, problem, state, ratings_of(batch))
+    output = method.finish(params, problem, state)
+
+A method sees only the `Problem` (dimension, slider, budget, real data) and the ratings it is
+told; never the acceptability function or a panel. Its whole state between two calls is a
+`MethodState` (arrays, plain JSON, torch state dicts, its generator), which the harness writes to
+disk after every call, so a study can stop while people answer and go on in another process.
+`ask` may advance the state (its generator, its phase); `ask` on the same saved state always
+returns the same trials, so a crash between `ask` and `tell` costs nothing.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +21,12 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
 import numpy as np
-import torch
 from pydantic import BaseModel, ConfigDict, Field
 
-from hdbench.models.score_network import ScoreNetwork, TrainingConfig, train_score_network
-from hdbench.oracles import Panel
+from hdbench.algorithms.state import MethodState
+from hdbench.oracles.listener import Slider
+from hdbench.oracles.trials import RatingBatch, TrialBatch
 from hdbench.registry import Registry
-from hdbench.samplers.langevin import LangevinSampler, ScoreFn, TraceFn
 
 
 class AlgorithmParams(BaseModel):
@@ -34,24 +48,50 @@ class DiffusionParams(AlgorithmParams):
 
 
 @dataclass(frozen=True)
+class Problem:
+    """What a method may know: the space's dimension, the slider, the budget and the real data
+    (num_real, dim). Nothing here can reach the truth."""
+
+    dim: int
+    slider: Slider
+    real_data: np.ndarray
+    budget: int | None = None
+
+
+@dataclass(frozen=True)
 class AlgorithmOutput:
-    """Final samples (num_samples, dim) and named arrays for figures (e.g. gradient fields)."""
+    """Final samples (num_samples, dim); named arrays for figures (e.g. gradient fields); and
+    snapshots {step: particles (n, dim)} along the chain or the training, for the trace."""
 
     samples: np.ndarray
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+    snapshots: dict[int, np.ndarray] = field(default_factory=dict)
 
 
 class Algorithm(Protocol):
+    """A method: four calls over a `MethodState`. See the module docstring for the loop."""
+
     Params: ClassVar[type[AlgorithmParams]]
     description: ClassVar[str]
 
-    def run(
+    def init(
+        self, params: AlgorithmParams, problem: Problem, rng: np.random.Generator
+    ) -> MethodState: ...
+
+    def ask(
+        self, params: AlgorithmParams, problem: Problem, state: MethodState
+    ) -> TrialBatch | None: ...
+
+    def tell(
         self,
         params: AlgorithmParams,
-        panel: Panel,
-        real_data: np.ndarray,
-        rng: np.random.Generator,
-        trace_fn: TraceFn | None = None,
+        problem: Problem,
+        state: MethodState,
+        ratings: RatingBatch,
+    ) -> MethodState: ...
+
+    def finish(
+        self, params: AlgorithmParams, problem: Problem, state: MethodState
     ) -> AlgorithmOutput: ...
 
 
@@ -61,33 +101,3 @@ ALGORITHMS: Registry[Algorithm] = Registry("method")
 def starting_points(real_data: np.ndarray, num: int) -> np.ndarray:
     """`num` chain starts taken from the real data in turn, shape (num, dim)."""
     return real_data[np.arange(num) % len(real_data)]
-
-
-def fit_score_network(
-    params: DiffusionParams,
-    x: np.ndarray,
-    d_target: np.ndarray | None,
-    grad_target: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[ScoreNetwork, np.ndarray]:
-    """A score network trained on x (n, dim) with `params`; returns it and its loss per step.
-
-    Initialisation and batches follow a torch generator seeded from `rng`.
-    """
-    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
-    network = ScoreNetwork(x.shape[1], generator, params.width, params.depth)
-    config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
-    losses = train_score_network(network, x, d_target, grad_target, config, generator)
-    return network, losses
-
-
-def sample_from_real_data(
-    params: DiffusionParams,
-    score_fn: ScoreFn,
-    real_data: np.ndarray,
-    rng: np.random.Generator,
-    trace_fn: TraceFn | None,
-) -> np.ndarray:
-    """Langevin chains started from the real data in turn: shape (num_samples, dim)."""
-    sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
-    return sampler.sample(score_fn, starting_points(real_data, params.num_samples), rng, trace_fn)

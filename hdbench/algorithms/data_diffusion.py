@@ -16,16 +16,17 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
+from hdbench.algorithms import steps
 from hdbench.algorithms.base import (
     ALGORITHMS,
     AlgorithmOutput,
     DiffusionParams,
-    fit_score_network,
-    sample_from_real_data,
+    Problem,
+    starting_points,
 )
+from hdbench.algorithms.state import MethodState
 from hdbench.models.score_network import gradient_score_fn
-from hdbench.oracles import Panel
-from hdbench.samplers.langevin import TraceFn
+from hdbench.oracles.trials import RatingBatch, TrialBatch
 
 
 class DataDiffusionParams(DiffusionParams):
@@ -35,24 +36,41 @@ class DataDiffusionParams(DiffusionParams):
 
 
 class DataDiffusion:
+    """Asks nothing: everything happens in `finish`."""
+
     Params = DataDiffusionParams
     description: ClassVar[str] = "control: score matching on the real data alone, no ratings"
 
-    def run(
+    def init(
+        self, params: DataDiffusionParams, problem: Problem, rng: np.random.Generator
+    ) -> MethodState:
+        return MethodState("fit", rng)
+
+    def ask(
+        self, params: DataDiffusionParams, problem: Problem, state: MethodState
+    ) -> TrialBatch | None:
+        return None
+
+    def tell(
         self,
         params: DataDiffusionParams,
-        panel: Panel,
-        real_data: np.ndarray,
-        rng: np.random.Generator,
-        trace_fn: TraceFn | None = None,
+        problem: Problem,
+        state: MethodState,
+        ratings: RatingBatch,
+    ) -> MethodState:
+        raise AssertionError("data_diffusion asks no trial, so it is told no rating")
+
+    def finish(
+        self, params: DataDiffusionParams, problem: Problem, state: MethodState
     ) -> AlgorithmOutput:
-        clean = np.repeat(real_data, params.num_copies, axis=0)
+        rng = state.rng
+        clean = np.repeat(problem.real_data, params.num_copies, axis=0)
         z = rng.standard_normal(clean.shape)
         noisy = clean + params.sigma_dsm * z
-        network, losses = fit_score_network(params, noisy, None, -z / params.sigma_dsm, rng)
-        score_fn = gradient_score_fn(network)
-        samples = sample_from_real_data(params, score_fn, real_data, rng, trace_fn)
-        return AlgorithmOutput(samples, {"training_loss": losses})
+        network, losses = steps.fit(params, noisy, None, -z / params.sigma_dsm, rng)
+        starts = starting_points(problem.real_data, params.num_samples)
+        samples, snapshots = steps.sample(params, gradient_score_fn(network), starts, rng)
+        return AlgorithmOutput(samples, {"training_loss": losses}, snapshots)
 
 
 ALGORITHMS.add("data_diffusion", DataDiffusion())

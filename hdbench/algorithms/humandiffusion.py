@@ -2,7 +2,7 @@
 
 1. Periphery data: M points x̂ ~ N(x_n, σ_nei² I) around each real datum x_n (§3.1).
 2. Perceptual queries: R antithetic pairs x̂ ± Δ, Δ ~ N(0, σ_NES² I), each a paired trial rated
-   on absolute sliders (§3.2): N·M·R·2 ratings.
+   on absolute sliders (§3.2): N·M·R·2 ratings, asked as one batch.
 3. ∇D(x̂) by NES (Eq. 8, `hdbench.estimators.nes`); D(x̂) by the mode of a KDE of the 2R ratings.
 4. Regulariser for vanished gradients (§3.2.1, Eq. 9, whose exact form is not available):
        ∇̃D(x̂) = ∇D(x̂) + λ (x_n − x̂) / σ_nei²,
@@ -11,27 +11,29 @@
    reach the ∇D target multiplied by D ≈ 0 exactly where gradients vanish and the pull is needed.
 5. Score network (Eq. 7) on (x̂, D, ∇̃D); sampling by Langevin with S_∇D / max(S_D, floor) from
    the real data (Eq. 10). The floor keeps the ratio finite where S_D → 0.
+
+The steps live in `hdbench.algorithms.steps`, shared with the methods that build on them.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
 
+from hdbench.algorithms import steps
 from hdbench.algorithms.base import (
     ALGORITHMS,
     AlgorithmOutput,
     DiffusionParams,
-    fit_score_network,
-    sample_from_real_data,
+    Problem,
+    starting_points,
 )
+from hdbench.algorithms.state import MethodState
 from hdbench.estimators.nes import NESEstimator, Normalisation
-from hdbench.estimators.rating_summary import summarise
-from hdbench.models.score_network import ScoreNetwork, ratio_score_fn
-from hdbench.oracles import Panel, collect
-from hdbench.samplers.langevin import TraceFn
+from hdbench.models.score_network import ratio_score_fn
+from hdbench.oracles.trials import RatingBatch, TrialBatch
 
 
 class HumanDiffusionParams(DiffusionParams):
@@ -40,7 +42,9 @@ class HumanDiffusionParams(DiffusionParams):
     sigma_nes: float = Field(1.0, gt=0, description="sd of the NES perturbations")
     R: int = Field(20, ge=1, description="antithetic pairs per periphery point")
     nes_normalisation: Normalisation = "unbiased"
-    rating_summary: str = Field("mode", description="mode (KDE), mean or median")
+    rating_summary: Literal["mode", "mean", "median"] = Field(
+        "mode", description="mode (KDE), mean or median"
+    )
     lambda_: float = Field(1.0, ge=0, alias="lambda", description="regulariser weight λ")
     d_floor: float = Field(1e-3, gt=0, lt=1, description="floor on S_D in the score")
 
@@ -49,50 +53,82 @@ class HumanDiffusion:
     Params = HumanDiffusionParams
     description: ClassVar[str] = "learns D and ∇D from paired ratings, samples by Langevin"
 
-    def run(
+    def init(
+        self, params: HumanDiffusionParams, problem: Problem, rng: np.random.Generator
+    ) -> MethodState:
+        return MethodState("query", rng)
+
+    def ask(
+        self, params: HumanDiffusionParams, problem: Problem, state: MethodState
+    ) -> TrialBatch | None:
+        if state.phase != "query":
+            return None
+        around = steps.periphery(
+            problem.real_data, params.num_periphery, params.sigma_nei, state.rng
+        )
+        batch, delta = steps.queries(around.points, nes_of(params), state.rng)
+        state.arrays.update(periphery=around.points, parents=around.parents, delta=delta)
+        state.phase = "rate"
+        return batch
+
+    def tell(
         self,
         params: HumanDiffusionParams,
-        panel: Panel,
-        real_data: np.ndarray,
-        rng: np.random.Generator,
-        trace_fn: TraceFn | None = None,
+        problem: Problem,
+        state: MethodState,
+        ratings: RatingBatch,
+    ) -> MethodState:
+        network, arrays = learn(params, problem.real_data, state, ratings)
+        state.modules["network"] = network.state_dict()
+        state.arrays.update(arrays)
+        state.phase = "sample"
+        return state
+
+    def finish(
+        self, params: HumanDiffusionParams, problem: Problem, state: MethodState
     ) -> AlgorithmOutput:
-        network, arrays = learn_score_network(params, panel, real_data, rng)
+        network = steps.load_network(params, problem.dim, state.modules["network"])
         score_fn = ratio_score_fn(network, params.d_floor)
-        samples = sample_from_real_data(params, score_fn, real_data, rng, trace_fn)
-        field_points = field_grid(arrays["periphery"])
-        arrays.update(field_points=field_points, learned_score=score_fn(field_points))
-        return AlgorithmOutput(samples, arrays)
+        starts = starting_points(problem.real_data, params.num_samples)
+        samples, snapshots = steps.sample(params, score_fn, starts, state.rng)
+        field_points = field_grid(state.arrays["periphery"])
+        arrays = {
+            name: state.arrays[name]
+            for name in ("periphery", "d_estimate", "nes_grad", "regularised_grad")
+        }
+        arrays.update(
+            training_loss=state.arrays["training_loss"],
+            field_points=field_points,
+            learned_score=score_fn(field_points),
+        )
+        return AlgorithmOutput(samples, arrays, snapshots)
 
 
-def learn_score_network(
+def nes_of(params: HumanDiffusionParams) -> NESEstimator:
+    return NESEstimator(params.sigma_nes, params.R, params.nes_normalisation)
+
+
+def learn(
     params: HumanDiffusionParams,
-    panel: Panel,
-    real_data: np.ndarray,
-    rng: np.random.Generator,
-) -> tuple[ScoreNetwork, dict[str, np.ndarray]]:
-    """Steps 1–5 before sampling: periphery, queries, NES and KDE targets, regulariser, training.
+    centres: np.ndarray,
+    state: MethodState,
+    ratings: RatingBatch,
+):
+    """Targets from the ratings of the queries in `state`, and the network fitted to them.
 
-    Returns the trained network and the arrays behind it (periphery points, the D estimates,
-    the observed and regularised gradients, the training loss).
+    Returns the network and the arrays behind it (the D estimates, the observed and regularised
+    gradients, the training loss).
     """
-    nes = NESEstimator(params.sigma_nes, params.R, params.nes_normalisation)
-    parents = np.repeat(np.arange(len(real_data)), params.num_periphery)
-    periphery = real_data[parents] + params.sigma_nei * rng.standard_normal(
-        (len(parents), real_data.shape[1])
+    points, parents = state.arrays["periphery"], state.arrays["parents"]
+    pull = (centres[parents] - points) / params.sigma_nei**2
+    fitted = steps.targets(
+        ratings, state.arrays["delta"], nes_of(params), params.rating_summary, pull, params.lambda_
     )
-    delta = nes.perturbations(len(periphery), real_data.shape[1], rng)
-    ratings = collect(panel, panel.submit(nes.paired_trials(periphery, delta)))
-    nes_grad = nes.gradient(nes.paired_differences(ratings), delta)
-    d = summarise(nes.pooled_ratings(ratings), params.rating_summary)
-    pull = (real_data[parents] - periphery) / params.sigma_nei**2
-    target_grad = nes_grad + params.lambda_ * pull
-    network, losses = fit_score_network(params, periphery, d, target_grad, rng)
+    network, losses = steps.fit(params, points, fitted.d, fitted.regularised_grad, state.rng)
     arrays = {
-        "periphery": periphery,
-        "d_estimate": d,
-        "nes_grad": nes_grad,
-        "regularised_grad": target_grad,
+        "d_estimate": fitted.d,
+        "nes_grad": fitted.nes_grad,
+        "regularised_grad": fitted.regularised_grad,
         "training_loss": losses,
     }
     return network, arrays

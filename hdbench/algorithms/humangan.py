@@ -14,24 +14,30 @@ gradient ascent with lr 0.0015) as `architecture = "humangan"`; "run to converge
 updates, by which the mean true D of G(z) has stopped rising on the bundled oracles with the
 default architecture (see each run's trace; the original architecture climbs more slowly);
 final samples are G of `num_samples` fresh latents.
+
+As a strategy: each update asks one batch of differential trials (and each `restart` try one
+batch of absolute trials); with the surrogate discriminator only the surrogate's training
+queries are asked, and every later trial is answered by S_D inside `ask`.
 """
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 import torch
 from pydantic import Field
 
-from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, AlgorithmParams
-from hdbench.algorithms.humandiffusion import HumanDiffusionParams, learn_score_network
+from hdbench.algorithms import steps
+from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, AlgorithmParams, Problem
+from hdbench.algorithms.humandiffusion import HumanDiffusionParams, learn, nes_of
+from hdbench.algorithms.state import MethodState
 from hdbench.algorithms.surrogate import SurrogatePanel
 from hdbench.estimators.nes import NESEstimator, Normalisation
 from hdbench.models.generator import Generator
 from hdbench.models.score_network import network_fn
-from hdbench.oracles import Panel, TrialBatch, collect
-from hdbench.samplers.langevin import TraceFn
+from hdbench.oracles.panel import collect
+from hdbench.oracles.trials import RatingBatch, TrialBatch
 
 ARCHITECTURES = {
     # name: (activation, default width, default learning rate, optimiser)
@@ -62,8 +68,16 @@ class TruncatedHumanGANParams(HumanGANParams):
     num_updates: int = Field(4, ge=0, description="HumanGAN's heuristic truncation")
 
 
+#: The surrogate's own training queries: HumanDiffusion at its defaults.
+SURROGATE_PARAMS = HumanDiffusionParams()
+
+
 class HumanGAN:
-    """One algorithm, registered twice: run to the end, and truncated (other default updates)."""
+    """One algorithm, registered twice: run to the end, and truncated (other default updates).
+
+    Phases: `surrogate` (its queries asked) → `initialise` → `restart` (a try asked) →
+    `update` (a batch asked) → `done`.
+    """
 
     def __init__(
         self,
@@ -73,64 +87,137 @@ class HumanGAN:
         self.Params = params
         self.description = description
 
-    def run(
+    def init(
+        self, params: HumanGANParams, problem: Problem, rng: np.random.Generator
+    ) -> MethodState:
+        torch_rng = torch.Generator().manual_seed(int(rng.integers(2**62)))
+        z = rng.uniform(-1.0, 1.0, (params.num_latent, problem.dim))
+        phase = "surrogate" if params.discriminator == "surrogate" else "initialise"
+        state = MethodState(phase, rng, values={"update": 0, "tries": 0, "best_rating": None})
+        state.arrays["z"] = z
+        state.modules["torch_rng"] = torch_rng.get_state()
+        return state
+
+    def ask(
+        self, params: HumanGANParams, problem: Problem, state: MethodState
+    ) -> TrialBatch | None:
+        while state.phase != "done":
+            if state.phase == "surrogate_rate":
+                raise AssertionError("humangan: asked again before its surrogate was told")
+            batch = self._next_batch(params, problem, state)
+            if batch is None:
+                continue
+            if state.phase == "surrogate_rate" or "surrogate" not in state.modules:
+                return batch
+            surrogate = surrogate_panel(problem, state)
+            state = self.tell(params, problem, state, collect(surrogate, surrogate.submit(batch)))
+        return None
+
+    def tell(
         self,
         params: HumanGANParams,
-        panel: Panel,
-        real_data: np.ndarray,
-        rng: np.random.Generator,
-        trace_fn: TraceFn | None = None,
+        problem: Problem,
+        state: MethodState,
+        ratings: RatingBatch,
+    ) -> MethodState:
+        if state.phase == "surrogate_rate":
+            network, arrays = learn(SURROGATE_PARAMS, problem.real_data, state, ratings)
+            state.modules["surrogate"] = network.state_dict()
+            state.arrays.update(arrays)
+            state.phase = "initialise"
+        elif state.phase == "restart_rate":
+            tell_restart(params, problem, state, float(ratings.normalised().mean()))
+        elif state.phase == "update_rate":
+            tell_update(params, problem, state, ratings)
+        else:
+            raise AssertionError(f"humangan: told ratings in phase {state.phase!r}")
+        return state
+
+    def finish(
+        self, params: HumanGANParams, problem: Problem, state: MethodState
     ) -> AlgorithmOutput:
-        dim = real_data.shape[1]
-        activation, width, learning_rate, optimiser_name = ARCHITECTURES[params.architecture]
-        torch_rng = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        z = torch.as_tensor(rng.uniform(-1.0, 1.0, (params.num_latent, dim)), dtype=torch.float32)
+        model = load_generator(params, problem.dim, state.modules["generator"])
+        z = state.arrays["z"]
+        fresh = state.rng.uniform(-1.0, 1.0, (params.num_samples, problem.dim))
+        kept = ("periphery", "d_estimate", "nes_grad", "regularised_grad", "training_loss")
+        arrays = {name: state.arrays[name] for name in kept if name in state.arrays}
+        arrays.update(latents=z, training_outputs=model.generate(z))
+        snapshots = {
+            int(name.removeprefix("snapshot_")): value
+            for name, value in state.arrays.items()
+            if name.startswith("snapshot_")
+        }
+        return AlgorithmOutput(model.generate(fresh), arrays, snapshots)
 
-        def new_generator() -> Generator:
-            return Generator(dim, torch_rng, params.width or width, params.depth, activation)
-
-        discriminator: Panel = panel
-        arrays: dict[str, np.ndarray] = {}
-        if params.discriminator == "surrogate":
-            network, arrays = learn_score_network(HumanDiffusionParams(), panel, real_data, rng)
-            heads = network_fn(network)
-            discriminator = SurrogatePanel(
-                lambda x: heads(x)[0].double().numpy(), dim, panel.slider
+    def _next_batch(
+        self, params: HumanGANParams, problem: Problem, state: MethodState
+    ) -> TrialBatch | None:
+        """The trials the current phase needs, advancing the phase; None when the phase needed
+        none (its work is done and the next phase is set)."""
+        if state.phase == "surrogate":
+            surrogate = SURROGATE_PARAMS
+            around = steps.periphery(
+                problem.real_data, surrogate.num_periphery, surrogate.sigma_nei, state.rng
             )
-
-        model = initialise(params, new_generator, z, real_data, discriminator, torch_rng)
-        optimiser_class = torch.optim.Adam if optimiser_name == "adam" else torch.optim.SGD
-        optimiser = optimiser_class(model.parameters(), lr=params.learning_rate or learning_rate)
-        nes = NESEstimator(params.sigma_nes, params.R, params.nes_normalisation)
-        if trace_fn is not None:
-            trace_fn(0, model.generate(z))
-        for update in range(1, params.num_updates + 1):
-            x = model(z)
-            stimuli = x.detach().double().numpy()
-            delta = nes.perturbations(len(stimuli), dim, rng)
-            answers = collect(
-                discriminator, discriminator.submit(nes.differential_trials(stimuli, delta))
-            )
-            gradient = nes.gradient(nes.differential_differences(answers), delta)
-            optimiser.zero_grad(set_to_none=True)
-            # Minimising −Σ_n ĝ_n · G(z_n) ascends V: its gradient is −Σ_n ĝ_nᵀ ∂G(z_n)/∂θ.
-            (-(x * torch.as_tensor(gradient, dtype=torch.float32)).sum()).backward()
-            optimiser.step()
-            if trace_fn is not None:
-                trace_fn(update, model.generate(z))
-        fresh = rng.uniform(-1.0, 1.0, (params.num_samples, dim))
-        arrays.update(latents=z.numpy(), training_outputs=model.generate(z))
-        return AlgorithmOutput(model.generate(fresh), arrays)
+            batch, delta = steps.queries(around.points, nes_of(SURROGATE_PARAMS), state.rng)
+            state.arrays.update(periphery=around.points, parents=around.parents, delta=delta)
+            state.phase = "surrogate_rate"
+            return batch
+        if state.phase == "initialise":
+            initialise(params, problem, state)
+            return None
+        if state.phase == "restart":
+            candidate = load_generator(params, problem.dim, state.modules["candidate"])
+            state.phase = "restart_rate"
+            return TrialBatch.absolute(candidate.generate(state.arrays["z"]))
+        if state.phase == "update":
+            if state.values["update"] >= params.num_updates:
+                state.phase = "done"
+                return None
+            model = load_generator(params, problem.dim, state.modules["generator"])
+            stimuli = model.generate(state.arrays["z"])
+            delta = nes(params).perturbations(len(stimuli), problem.dim, state.rng)
+            state.arrays["delta"] = delta
+            state.phase = "update_rate"
+            return nes(params).differential_trials(stimuli, delta)
+        raise AssertionError(f"humangan: unknown phase {state.phase!r}")
 
 
-def initialise(
-    params: HumanGANParams,
-    new_generator,
-    z: torch.Tensor,
-    real_data: np.ndarray,
-    panel: Panel,
-    torch_rng: torch.Generator,
-) -> Generator:
+def nes(params: HumanGANParams) -> NESEstimator:
+    return NESEstimator(params.sigma_nes, params.R, params.nes_normalisation)
+
+
+def architecture(params: HumanGANParams) -> tuple[str, int, float, str]:
+    """(activation, width, learning rate, optimiser) with `params`' overrides."""
+    activation, width, learning_rate, optimiser = ARCHITECTURES[params.architecture]
+    return activation, params.width or width, params.learning_rate or learning_rate, optimiser
+
+
+def new_generator(params: HumanGANParams, dim: int, state: MethodState) -> Generator:
+    """A generator initialised from the state's torch generator (which advances)."""
+    torch_rng = torch.Generator()
+    torch_rng.set_state(state.modules["torch_rng"])
+    activation, width, _, _ = architecture(params)
+    model = Generator(dim, torch_rng, width, params.depth, activation)
+    state.modules["torch_rng"] = torch_rng.get_state()
+    return model
+
+
+def load_generator(params: HumanGANParams, dim: int, state_dict: dict) -> Generator:
+    activation, width, _, _ = architecture(params)
+    model = Generator(dim, torch.Generator().manual_seed(0), width, params.depth, activation)
+    model.load_state_dict(state_dict)
+    return model
+
+
+def surrogate_panel(problem: Problem, state: MethodState) -> SurrogatePanel:
+    """The trained S_D speaking the panel protocol (Ueda et al. 2023, §4.1)."""
+    network = steps.load_network(SURROGATE_PARAMS, problem.dim, state.modules["surrogate"])
+    heads = network_fn(network)
+    return SurrogatePanel(lambda x: heads(x)[0].double().numpy(), problem.dim, problem.slider)
+
+
+def initialise(params: HumanGANParams, problem: Problem, state: MethodState) -> None:
     """A generator whose outputs cover the real data's neighbourhood, by `params.initialisation`:
 
     - `pretrain`: fit G(z) to the real data by sliced Wasserstein-2 (16 random projections per
@@ -139,23 +226,71 @@ def initialise(
       rating of G(z) reaches `restart_threshold` (each try costs N ratings; the best is kept);
     - `random`: one random initialisation, no heuristic.
     """
-    model = new_generator()
+    model = new_generator(params, problem.dim, state)
+    if params.initialisation == "restart":
+        state.modules["candidate"] = model.state_dict()
+        state.phase = "restart"
+        return
     if params.initialisation == "pretrain":
-        pretrain(model, z, real_data, params.pretrain_steps, torch_rng)
-    elif params.initialisation == "restart":
-        best, best_rating = model, -np.inf
-        for _ in range(params.max_restarts):
-            outputs = model.generate(z)
-            rating = float(
-                collect(panel, panel.submit(TrialBatch.absolute(outputs))).normalised().mean()
-            )
-            if rating > best_rating:
-                best, best_rating = model, rating
-            if rating >= params.restart_threshold:
-                break
-            model = new_generator()
-        model = best
-    return model
+        torch_rng = torch.Generator()
+        torch_rng.set_state(state.modules["torch_rng"])
+        z = torch.as_tensor(state.arrays["z"], dtype=torch.float32)
+        pretrain(model, z, problem.real_data, params.pretrain_steps, torch_rng)
+        state.modules["torch_rng"] = torch_rng.get_state()
+    state.modules["generator"] = model.state_dict()
+    begin_updates(params, problem, state)
+
+
+def tell_restart(
+    params: HumanGANParams, problem: Problem, state: MethodState, rating: float
+) -> None:
+    """Keep the candidate if it is the best so far; stop at the threshold or the last try."""
+    state.values["tries"] += 1
+    best = state.values["best_rating"]
+    if best is None or rating > best:
+        state.values["best_rating"] = rating
+        state.modules["best"] = state.modules["candidate"]
+    del state.modules["candidate"]
+    if rating >= params.restart_threshold or state.values["tries"] >= params.max_restarts:
+        state.modules["generator"] = state.modules.pop("best")
+        begin_updates(params, problem, state)
+        return
+    candidate = new_generator(params, problem.dim, state)
+    state.modules["candidate"] = candidate.state_dict()
+    state.phase = "restart"
+
+
+def begin_updates(params: HumanGANParams, problem: Problem, state: MethodState) -> None:
+    """Updates start from the generator in the state; its outputs are the trace's step 0."""
+    model = load_generator(params, problem.dim, state.modules["generator"])
+    state.arrays["snapshot_0"] = model.generate(state.arrays["z"])
+    state.values["update"] = 0
+    state.phase = "update"
+
+
+def tell_update(
+    params: HumanGANParams, problem: Problem, state: MethodState, ratings: RatingBatch
+) -> None:
+    """One ascent step of Σ_n D(G(z_n)) with the NES gradient from the differential ratings."""
+    model = load_generator(params, problem.dim, state.modules["generator"])
+    _, _, learning_rate, optimiser_name = architecture(params)
+    optimiser_class = torch.optim.Adam if optimiser_name == "adam" else torch.optim.SGD
+    optimiser = optimiser_class(model.parameters(), lr=learning_rate)
+    if "optimiser" in state.modules:
+        optimiser.load_state_dict(state.modules["optimiser"])
+    gradient = nes(params).gradient(
+        nes(params).differential_differences(ratings), state.arrays.pop("delta")
+    )
+    x = model(torch.as_tensor(state.arrays["z"], dtype=torch.float32))
+    optimiser.zero_grad(set_to_none=True)
+    # Minimising −Σ_n ĝ_n · G(z_n) ascends V: its gradient is −Σ_n ĝ_nᵀ ∂G(z_n)/∂θ.
+    (-(x * torch.as_tensor(gradient, dtype=torch.float32)).sum()).backward()
+    optimiser.step()
+    state.modules["generator"] = model.state_dict()
+    state.modules["optimiser"] = optimiser.state_dict()
+    state.values["update"] += 1
+    state.arrays[f"snapshot_{state.values['update']}"] = model.generate(state.arrays["z"])
+    state.phase = "update"
 
 
 def pretrain(

@@ -38,8 +38,9 @@ def run_and_store(spec: RunSpec, folder: Path, oracle_dirs: tuple[Path, ...] = (
     """
     torch.set_num_threads(1)
     oracle, context = _oracle_and_context(spec.oracle, oracle_dirs)
-    result = execute(spec, oracle, context)
-    store.write_run(result, store.run_folder(folder, oracle.name, spec.method, spec.run_id))
+    where = store.run_folder(folder, oracle.name, spec.method, spec.run_id)
+    result = execute(spec, oracle, context, folder=where)
+    store.write_run(result, where)
     store.write_row(result.row, folder)
     return result.row
 

@@ -1,8 +1,14 @@
 """One run: a frozen spec in, one tidy result row (and its arrays) out.
 
-The runner orchestrates; the algorithm trains and samples, the metrics score, the store writes.
-An algorithm gets only the panel, the real data and a generator; the truth goes to the metrics,
-including the trace that the sampler reports every few steps.
+The runner orchestrates; the method trains and samples through the query loop
+(`hdbench.studies.loop`), the metrics score, the store writes. A method gets only the problem
+(dimension, slider, budget, real data) and the ratings it is told; the truth goes to the metrics,
+which also score the snapshots the method reports along its chain.
+
+A run keeps its ledger (every trial and rating, SQLite) and the method's state in its folder, so
+it can stop while people answer and go on in another process (`hdbench study`). Everything from
+the method's first call to the last metric is inside the run's error boundary: a failure
+becomes a row with status `error` (or `diverged`), and a suite goes on.
 """
 
 from __future__ import annotations
@@ -10,11 +16,15 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import tempfile
 import time
+import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -22,14 +32,18 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 import hdbench
-from hdbench.algorithms import ALGORITHMS
+from hdbench.algorithms.base import AlgorithmOutput, Problem
+from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
 from hdbench.metrics import METRICS, TruthContext, evaluate
-from hdbench.metrics.listening import listening_test
+from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
 from hdbench.oracles import Oracle, load_oracle
-from hdbench.oracles.spec import validate
+from hdbench.oracles.catalog import find_specs
+from hdbench.oracles.spec import read_spec, validate
 from hdbench.rng import named_generator, stable_hash
 from hdbench.samplers.langevin import SamplerDivergedError
+from hdbench.studies import loop
+from hdbench.studies.ledger import Ledger
 
 #: Metrics recorded along a run (Langevin steps, generator updates), where they apply.
 TRACE_METRICS = ("mmd2", "var_ratio_target", "collapse_ratio", "mean_true_d", "modes_captured")
@@ -44,19 +58,37 @@ class RunSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int = Field(0, ge=0)
     budget: int | None = Field(None, ge=1)
+    oracle_spec_hash: str = Field(
+        "", description="hash of the oracle's full spec; looked up by name when empty"
+    )
 
     def resolved_params(self) -> BaseModel:
-        algorithm = ALGORITHMS[self.method]
+        algorithm = resolve_method(self.method)
         return validate(algorithm.Params, self.params, "params", self.method)
+
+    def for_oracle(self, oracle: Oracle) -> RunSpec:
+        """This spec, bound to the full spec of `oracle` (what its run id hashes)."""
+        return self.model_copy(update={"oracle_spec_hash": oracle.spec_hash})
 
     @property
     def run_id(self) -> str:
-        """Short hash of the canonical spec, parameters resolved to their full set."""
+        """Short hash of the canonical spec: the oracle's full spec (after defaults), the method,
+        its parameters resolved to their full set, the seed and the budget."""
         canonical = {
-            **self.model_dump(exclude={"params"}),
+            **self.model_dump(exclude={"params", "oracle_spec_hash"}),
+            "oracle_spec_hash": self.oracle_spec_hash or spec_hash_of(self.oracle),
             "params": self.resolved_params().model_dump(by_alias=True),
         }
         return stable_hash(json.dumps(canonical, sort_keys=True))
+
+
+def spec_hash_of(name: str) -> str:
+    """The hash of an oracle's full spec (as `Oracle.spec_hash`), read from its file."""
+    specs = find_specs()
+    if name not in specs:
+        return load_oracle(name).spec_hash
+    spec = read_spec(specs[name])
+    return stable_hash(json.dumps(spec.model_dump(mode="json"), sort_keys=True))
 
 
 @dataclass
@@ -67,6 +99,9 @@ class RunResult:
     trace: pd.DataFrame = field(default_factory=pd.DataFrame)
     snapshots: dict[int, np.ndarray] = field(default_factory=dict)
     arrays: dict[str, np.ndarray] = field(default_factory=dict)
+
+
+AnswerMode = Literal["simulated", "queue"]
 
 
 def parse_assignments(items: list[str]) -> dict[str, Any]:
@@ -110,13 +145,45 @@ def execute(
     oracle: Oracle | None = None,
     context: TruthContext | None = None,
     raise_errors: bool = False,
+    folder: Path | None = None,
+    replay: Path | None = None,
 ) -> RunResult:
-    """Run `spec` and score it against `context` (built from the oracle when not given).
+    """Run `spec` to the end with simulated panels (or the answers of the ledger `replay`) and
+    score it against `context` (built from the oracle when not given).
 
-    A failure becomes a row with status error (or diverged); with `raise_errors` it propagates.
+    The ledger and the method's state go to `folder` (a temporary folder when None); a run
+    interrupted there goes on from its last saved state. A failure becomes a row with status
+    error (or diverged); with `raise_errors` it propagates.
     """
-    params = spec.resolved_params()
     oracle = oracle or load_oracle(spec.oracle)
+    with _study_folder(folder) as where:
+        outcome = proceed(spec, oracle, where, "simulated", context, raise_errors, replay)
+    if isinstance(outcome, loop.Waiting):
+        raise AssertionError(f"a simulated run waits for batch {outcome.batch_id}")
+    return outcome
+
+
+@contextmanager
+def _study_folder(folder: Path | None) -> Iterator[Path]:
+    if folder is not None:
+        yield folder
+        return
+    with tempfile.TemporaryDirectory(prefix="hdbench-run-") as temporary:
+        yield Path(temporary)
+
+
+def proceed(
+    spec: RunSpec,
+    oracle: Oracle,
+    folder: Path,
+    answers: AnswerMode,
+    context: TruthContext | None = None,
+    raise_errors: bool = False,
+    replay: Path | None = None,
+) -> RunResult | loop.Waiting:
+    """Take the run in `folder` as far as the answers go: Waiting, or the scored result."""
+    spec = spec.for_oracle(oracle)
+    params = spec.resolved_params()
     row: dict[str, Any] = {
         "run_id": spec.run_id,
         "oracle": oracle.name,
@@ -128,49 +195,142 @@ def execute(
         **versions(),
     }
     described = {**spec.model_dump(), "params": params.model_dump(by_alias=True)}
+    with Ledger(folder / LEDGER_NAME) as ledger:
+        streams = open_streams(spec, oracle, folder, ledger, answers, replay)
+        try:
+            outcome = _proceed(spec, params, oracle, folder, streams, context)
+        except Exception as error:
+            if raise_errors:
+                raise
+            return RunResult(described, {**row, **failure_columns(error, ledger)})
+    if isinstance(outcome, loop.Waiting):
+        return outcome
+    result, columns = outcome
+    result.spec, result.row = described, {**row, **columns}
+    return result
+
+
+LEDGER_NAME = "ledger.sqlite"
+STATE_DIR = "state"
+
+
+def panel_seeds(spec: RunSpec, oracle: Oracle) -> dict[str, int]:
+    """The seeds of the two simulated panels: the method's and the listening test's."""
+    listening = int(named_generator(spec.seed, "listening test").integers(2**31))
+    return {"method": spec.seed, "listening": listening}
+
+
+def open_streams(
+    spec: RunSpec,
+    oracle: Oracle,
+    folder: Path,
+    ledger: Ledger,
+    answers: AnswerMode,
+    replay: Path | None,
+) -> dict[str, loop.Stream]:
+    """The method's and the listening test's journals in `ledger`, with who answers them."""
+    slider = oracle.listener.slider
+    ledger.set_meta("run_id", spec.run_id)
+    ledger.set_meta("slider", [slider.low, slider.high])
+    ledger.set_meta("panel_seeds", panel_seeds(spec, oracle))
+    streams = {}
+    for name in ("method", "listening"):
+        budget = spec.budget if name == "method" else None
+        streams[name] = loop.Stream(ledger, name, folder / STATE_DIR / f"{name}.npz", None, budget)
+        if replay is not None:
+            streams[name].answerer = loop.ReplayAnswerer(Ledger(replay), slider.low, slider.high)
+        elif answers == "simulated":
+            streams[name].answerer = simulated_answerer(oracle, ledger, name, spec)
+    return streams
+
+
+def simulated_answerer(
+    oracle: Oracle, ledger: Ledger, stream: str, spec: RunSpec
+) -> loop.PanelAnswerer:
+    """The simulated panel of `stream`, in the state its last answers left it in."""
+    seed = panel_seeds(spec, oracle)[stream]
+    budget = None if stream == "listening" else spec.budget
+    panel = oracle.panel(seed=seed, budget=budget)
+    return loop.PanelAnswerer(panel).restore(ledger, stream)
+
+
+def _proceed(
+    spec: RunSpec,
+    params: BaseModel,
+    oracle: Oracle,
+    folder: Path,
+    streams: dict[str, loop.Stream],
+    context: TruthContext | None,
+) -> tuple[RunResult, dict[str, Any]] | loop.Waiting:
+    method = resolve_method(spec.method)
+    problem = Problem(oracle.dim, oracle.listener.slider, oracle.real_data, spec.budget)
+    stream = streams["method"]
+    if not stream.state_path.exists():
+        state = method.init(params, problem, named_generator(spec.seed, "method", spec.method))
+        loop.start(stream, state)
+    finished = loop.advance(method, params, problem, stream)
+    if isinstance(finished, loop.Waiting):
+        return finished
+    output = finished.output
+    listening = listening_stream_finished(spec, oracle, output, problem, streams["listening"])
+    if isinstance(listening, loop.Waiting):
+        return listening
+    started = time.perf_counter()
     context = context or TruthContext.build(oracle.truth, oracle.real_data)
-    panel = oracle.panel(seed=spec.seed, budget=spec.budget)
-    trace_rows: list[dict[str, float]] = []
-    snapshots: dict[int, np.ndarray] = {}
-
-    traced = [METRICS[m] for m in TRACE_METRICS if METRICS[m].applies(context)]
-
-    def trace_fn(step: int, x: np.ndarray) -> None:
-        trace_rows.append({"step": step, **{m.name: m.fn(x, context) for m in traced}})
-        snapshots[step] = x.copy()
-
-    start = time.perf_counter()
-    try:
-        output = ALGORITHMS[spec.method].run(
-            params,
-            panel,
-            oracle.real_data,
-            named_generator(spec.seed, "method", spec.method),
-            trace_fn,
-        )
-    except Exception as error:
-        if raise_errors:
-            raise
-        diverged = isinstance(error, SamplerDivergedError)
-        row.update(
-            status="diverged" if diverged else "error",
-            error=str(error) if diverged else f"{type(error).__name__}: {error}",
-            diverged_at=error.step if diverged else None,
-            num_ratings=panel.num_ratings_spent,
-            wall_time=time.perf_counter() - start,
-        )
-        return RunResult(described, row, trace=pd.DataFrame(trace_rows), snapshots=snapshots)
-    row.update(
-        status="ok",
-        error="",
-        diverged_at=None,
-        num_ratings=panel.num_ratings_spent,
-        wall_time=time.perf_counter() - start,
-    )
-    row.update(evaluate(output.samples, context))
-    evaluation_rng = named_generator(spec.seed, "listening test")
-    evaluation_panel = oracle.panel(seed=int(evaluation_rng.integers(2**31)))
-    test = listening_test(output.samples, oracle.real_data, evaluation_panel, evaluation_rng)
-    row.update(test.summary())
+    trace = trace_table(output.snapshots, context)
+    test = ListeningTest.from_output(listening.output)
+    columns: dict[str, Any] = {
+        "status": "ok",
+        "error": "",
+        "diverged_at": None,
+        "num_ratings": finished.num_ratings,
+        "wall_time": finished.method_time,
+        **evaluate(output.samples, context),
+        **test.summary(),
+    }
+    columns["metric_time"] = time.perf_counter() - started
     arrays = {**output.arrays, "listening_real": test.real, "listening_generated": test.generated}
-    return RunResult(described, row, output.samples, pd.DataFrame(trace_rows), snapshots, arrays)
+    result = RunResult({}, {}, output.samples, trace, output.snapshots, arrays)
+    return result, columns
+
+
+def listening_stream_finished(
+    spec: RunSpec,
+    oracle: Oracle,
+    output: AlgorithmOutput,
+    problem: Problem,
+    stream: loop.Stream,
+) -> loop.Finished | loop.Waiting:
+    """The listening test of the method's samples, through the same loop."""
+    test = ListeningTestStrategy()
+    if not stream.state_path.exists():
+        rng = named_generator(spec.seed, "listening test")
+        rng.integers(2**31)  # the listening panel's seed: see `panel_seeds`
+        state = test.start(output.samples, oracle.real_data, rng)
+        loop.start(stream, state)
+    return loop.advance(test, None, problem, stream)
+
+
+def trace_table(snapshots: dict[int, np.ndarray], context: TruthContext) -> pd.DataFrame:
+    """The trace metrics of every snapshot, one row per step."""
+    traced = [METRICS[m] for m in TRACE_METRICS if METRICS[m].applies(context)]
+    rows = [
+        {"step": step, **{m.name: m.fn(x, context) for m in traced}}
+        for step, x in sorted(snapshots.items())
+    ]
+    return pd.DataFrame(rows)
+
+
+def failure_columns(error: Exception, ledger: Ledger) -> dict[str, Any]:
+    """The row's columns for a run that failed: status, one-line error, where it diverged, and
+    the ratings the method was given before it failed."""
+    diverged = isinstance(error, SamplerDivergedError)
+    last = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
+    where = f" (at {Path(last.filename).name}:{last.lineno})" if last and not diverged else ""
+    return {
+        "status": "diverged" if diverged else "error",
+        "error": str(error) if diverged else f"{type(error).__name__}: {error}{where}",
+        "diverged_at": error.step if diverged else None,
+        "num_ratings": ledger.num_ratings("method"),
+        "wall_time": None,
+    }

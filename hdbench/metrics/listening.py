@@ -1,10 +1,13 @@
 """The simulated listening test (Ueda et al. 2023, §4.4, Fig. 6).
 
-A panel rates real and generated samples, mixed in one batch, each on the slider; the paper
-used 200 of each in a MUSHRA test and found their means "almost the same" although the
-generated samples spread wider. Unlike the other metrics this one goes through the noisy
-panel, as a real listening test would; it is paid from an evaluation panel of its own, never
-from a method's budget.
+A panel rates real and generated samples, mixed in one batch in a random order, each on the
+slider; the paper used 200 of each in a MUSHRA test and found their means "almost the same"
+although the generated samples spread wider. Unlike the other metrics this one goes through the
+noisy panel, as a real listening test would; it is paid from an evaluation panel of its own,
+never from a method's budget.
+
+It is a strategy like the methods (`ask` the trials, `tell` the ratings), so the same loop and
+ledger serve it, and a study can wait for people to answer it.
 """
 
 from __future__ import annotations
@@ -13,7 +16,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hdbench.oracles import Panel, TrialBatch, collect
+from hdbench.algorithms.base import AlgorithmOutput, Problem
+from hdbench.algorithms.state import MethodState
+from hdbench.oracles.trials import RatingBatch, TrialBatch
 
 NUM_PER_SET = 200
 
@@ -41,22 +46,48 @@ class ListeningTest:
             "listening_gap": float(self.generated.mean() - self.real.mean()),
         }
 
+    @classmethod
+    def from_output(cls, output: AlgorithmOutput) -> ListeningTest:
+        return cls(output.arrays["listening_real"], output.arrays["listening_generated"])
 
-def listening_test(
-    samples: np.ndarray,
-    real_data: np.ndarray,
-    panel: Panel,
-    rng: np.random.Generator,
-    num_per_set: int = NUM_PER_SET,
-) -> ListeningTest:
-    """Rate up to `num_per_set` of the samples (n, dim) and of the real data (m, dim)."""
-    chosen = [_subset(points, num_per_set, rng) for points in (real_data, samples)]
-    stimuli = np.concatenate(chosen)
-    order = rng.permutation(len(stimuli))
-    answers = collect(panel, panel.submit(TrialBatch.absolute(stimuli[order])))
-    ratings = np.empty(len(stimuli))
-    ratings[order] = answers.normalised()[:, 0]
-    return ListeningTest(real=ratings[: len(chosen[0])], generated=ratings[len(chosen[0]) :])
+
+class ListeningTestStrategy:
+    """Asks one batch of absolute trials: up to `num_per_set` of the real data and of the
+    samples, shuffled; its output holds the two sets of ratings."""
+
+    def start(
+        self,
+        samples: np.ndarray,
+        real_data: np.ndarray,
+        rng: np.random.Generator,
+        num_per_set: int = NUM_PER_SET,
+    ) -> MethodState:
+        """The state before its one batch: samples (n, dim), real data (m, dim)."""
+        chosen = [_subset(points, num_per_set, rng) for points in (real_data, samples)]
+        stimuli = np.concatenate(chosen)
+        order = rng.permutation(len(stimuli))
+        arrays = {"stimuli": stimuli, "order": order}
+        return MethodState("ask", rng, values={"num_real": len(chosen[0])}, arrays=arrays)
+
+    def ask(self, params: None, problem: Problem, state: MethodState) -> TrialBatch | None:
+        if state.phase != "ask":
+            return None
+        state.phase = "rate"
+        return TrialBatch.absolute(state.arrays["stimuli"][state.arrays["order"]])
+
+    def tell(
+        self, params: None, problem: Problem, state: MethodState, ratings: RatingBatch
+    ) -> MethodState:
+        values = np.empty(len(state.arrays["order"]))
+        values[state.arrays["order"]] = ratings.normalised()[:, 0]
+        state.arrays["ratings"] = values
+        state.phase = "done"
+        return state
+
+    def finish(self, params: None, problem: Problem, state: MethodState) -> AlgorithmOutput:
+        ratings, num_real = state.arrays["ratings"], state.values["num_real"]
+        arrays = {"listening_real": ratings[:num_real], "listening_generated": ratings[num_real:]}
+        return AlgorithmOutput(state.arrays["stimuli"][num_real:], arrays)
 
 
 def _subset(points: np.ndarray, num: int, rng: np.random.Generator) -> np.ndarray:

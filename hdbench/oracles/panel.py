@@ -94,6 +94,20 @@ class SimulatedPanel:
     def poll(self, batch_id: str) -> RatingBatch | None:
         return self._answers.get(batch_id)
 
+    def state_dict(self) -> dict:
+        """What changes as the panel answers (its generator, drifts, ratings spent), as plain
+        JSON: stored beside its answers, so a restarted study's panel goes on identically."""
+        return {
+            "rng": self._rng.bit_generator.state,
+            "drift": self._drift.tolist(),
+            "num_spent": self._num_spent,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        self._rng.bit_generator.state = state["rng"]
+        self._drift = np.asarray(state["drift"], dtype=float)
+        self._num_spent = int(state["num_spent"])
+
     def _check(self, batch: TrialBatch) -> None:
         if batch.stimuli.shape[2] != self.dim:
             raise StimulusError(

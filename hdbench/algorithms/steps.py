@@ -1,0 +1,120 @@
+"""HumanDiffusion's steps, one function each, for every method that builds on them.
+
+periphery → queries → targets → fit → sample (Ueda et al., Interspeech 2023, §3.1–3.3):
+
+1. `periphery`: M points x̂ ~ N(x_n, σ_nei² I) around each centre x_n (the real data, or a
+   later method's current particles).
+2. `queries`: R antithetic pairs x̂ ± Δ per point, Δ ~ N(0, σ_NES² I), as paired trials.
+3. `targets`: ∇D(x̂) by NES (Eq. 8), D(x̂) by a summary of the 2R ratings (the KDE mode by
+   default), and the regulariser λ (x_n − x̂) / σ_nei² added to the ∇D target (Eq. 9).
+4. `fit`: the two-headed score network (Eq. 7) trained on (x̂, D, ∇̃D).
+5. `sample`: Langevin chains (Eq. 10) with any score function, from given starting points.
+
+Each is a pure function of its inputs and an explicit generator.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from hdbench.algorithms.base import DiffusionParams
+from hdbench.estimators.nes import NESEstimator
+from hdbench.estimators.rating_summary import summarise
+from hdbench.models.score_network import ScoreNetwork, TrainingConfig, train_score_network
+from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.samplers.langevin import LangevinSampler, ScoreFn
+
+
+@dataclass(frozen=True)
+class Periphery:
+    """Points (num_points, dim) and the index of the centre each was drawn around (num_points,)."""
+
+    points: np.ndarray
+    parents: np.ndarray
+
+
+@dataclass(frozen=True)
+class Targets:
+    """Training targets at the periphery: D (num_points,), the NES gradient and the regularised
+    gradient (num_points, dim)."""
+
+    d: np.ndarray
+    nes_grad: np.ndarray
+    regularised_grad: np.ndarray
+
+
+def periphery(
+    centres: np.ndarray, num_per_centre: int, sigma_nei: float, rng: np.random.Generator
+) -> Periphery:
+    """`num_per_centre` points N(c, σ_nei² I) around each centre c of `centres` (n, dim)."""
+    parents = np.repeat(np.arange(len(centres)), num_per_centre)
+    noise = rng.standard_normal((len(parents), centres.shape[1]))
+    return Periphery(centres[parents] + sigma_nei * noise, parents)
+
+
+def queries(
+    points: np.ndarray, nes: NESEstimator, rng: np.random.Generator
+) -> tuple[TrialBatch, np.ndarray]:
+    """Paired trials x̂ ± Δ around `points` (n, dim) and the perturbations Δ (n, R, dim)."""
+    delta = nes.perturbations(len(points), points.shape[1], rng)
+    return nes.paired_trials(points, delta), delta
+
+
+def targets(
+    ratings: RatingBatch,
+    delta: np.ndarray,
+    nes: NESEstimator,
+    rating_summary: str,
+    pull: np.ndarray,
+    lambda_: float,
+) -> Targets:
+    """NES gradient and summarised D from paired `ratings`; `pull` (n, dim) is the regulariser's
+    direction (x_n − x̂) / σ_nei², added with weight `lambda_`."""
+    nes_grad = nes.gradient(nes.paired_differences(ratings), delta)
+    d = summarise(nes.pooled_ratings(ratings), rating_summary)
+    return Targets(d, nes_grad, nes_grad + lambda_ * pull)
+
+
+def fit(
+    params: DiffusionParams,
+    x: np.ndarray,
+    d_target: np.ndarray | None,
+    grad_target: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[ScoreNetwork, np.ndarray]:
+    """A score network trained on x (n, dim) with `params`; returns it and its loss per step.
+
+    Initialisation and batches follow a torch generator seeded from `rng`.
+    """
+    generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
+    network = ScoreNetwork(x.shape[1], generator, params.width, params.depth)
+    config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
+    losses = train_score_network(network, x, d_target, grad_target, config, generator)
+    return network, losses
+
+
+def load_network(params: DiffusionParams, dim: int, state_dict: dict) -> ScoreNetwork:
+    """A score network of `params`' shape with the weights of `state_dict`."""
+    network = ScoreNetwork(dim, torch.Generator().manual_seed(0), params.width, params.depth)
+    network.load_state_dict(state_dict)
+    return network
+
+
+def sample(
+    params: DiffusionParams,
+    score_fn: ScoreFn,
+    starts: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+    """Langevin chains from `starts` (num_chains, dim): the final particles and snapshots
+    {step: particles} every `trace_every` steps."""
+    snapshots: dict[int, np.ndarray] = {}
+
+    def keep(step: int, x: np.ndarray) -> None:
+        snapshots[step] = x.copy()
+
+    sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
+    return sampler.sample(score_fn, starts, rng, keep), snapshots

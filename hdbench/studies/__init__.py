@@ -1,0 +1,1 @@
+"""Studies: the query loop, the rating ledger, and studies that wait for people."""

@@ -1,0 +1,332 @@
+"""The ledger: every trial asked and every rating given in one study, in one SQLite file.
+
+Tables (stdlib sqlite3, WAL mode, so a page server, an answering process and the study itself can
+share the file):
+
+- `study`: key → JSON (the study's spec, the slider);
+- `batches`: one row per batch asked (`batch_id`, its `stream` — the method's trials or the
+  listening test's — its position in that stream, kind, counts, and a digest of its stimuli);
+- `trials`: one row per trial (`trial_id` = BATCH-POSITION, stimuli as float64 bytes, the order
+  the stimuli were shown in when a person was asked);
+- `ratings`: one row per answer (trial, answer index, value on the slider's own scale, who
+  answered, when, and the source: simulated, replay, person);
+- `answerers`: the state of a simulated answerer, written in the transaction of its ratings.
+
+Keys make every write idempotent: a batch asked again with the same stimuli, or an answer given
+again, is a no-op, so a process killed at any point and started again neither loses nor
+duplicates anything. A batch's answers are committed in one transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from hdbench.errors import HdbenchError
+from hdbench.oracles.trials import ANSWERS_PER_TRIAL, RatingBatch, TrialBatch
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS study (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS batches (
+    batch_id TEXT PRIMARY KEY,
+    stream TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    num_trials INTEGER NOT NULL,
+    num_answers INTEGER NOT NULL,
+    dim INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    created REAL NOT NULL,
+    UNIQUE (stream, position)
+);
+CREATE TABLE IF NOT EXISTS trials (
+    trial_id TEXT PRIMARY KEY,
+    batch_id TEXT NOT NULL REFERENCES batches (batch_id),
+    position INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    stimuli BLOB NOT NULL,
+    order_shown TEXT,
+    UNIQUE (batch_id, position)
+);
+CREATE TABLE IF NOT EXISTS ratings (
+    trial_id TEXT NOT NULL REFERENCES trials (trial_id),
+    answer_index INTEGER NOT NULL,
+    value REAL NOT NULL,
+    rater TEXT NOT NULL,
+    time REAL NOT NULL,
+    source TEXT NOT NULL,
+    PRIMARY KEY (trial_id, answer_index)
+);
+CREATE TABLE IF NOT EXISTS answerers (stream TEXT PRIMARY KEY, state TEXT NOT NULL);
+"""
+
+
+class LedgerError(HdbenchError):
+    """The ledger disagrees with what is asked of it (other stimuli, a missing trial)."""
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    batch_id: str
+    stream: str
+    num_answers: int
+    num_answered: int
+
+    @property
+    def complete(self) -> bool:
+        return self.num_answered >= self.num_answers
+
+
+def batch_id_of(stream: str, position: int) -> str:
+    """`b3` for the method's fourth batch, `l0` for the listening test's first."""
+    return f"{stream[0]}{position}"
+
+
+def trial_id_of(batch_id: str, position: int) -> str:
+    return f"{batch_id}-{position}"
+
+
+def digest(batch: TrialBatch) -> str:
+    """A hash of a batch's kind and stimuli (float64 bytes)."""
+    data = np.ascontiguousarray(batch.stimuli, dtype=np.float64)
+    return hashlib.sha256(batch.kind.encode() + repr(data.shape).encode() + data.tobytes()).hexdigest()
+
+
+class Ledger:
+    """One study's SQLite file. Open it with `Ledger(path)`; close it with `close()` or `with`."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA foreign_keys=ON")
+        self._db.executescript(SCHEMA)
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._db.close()
+
+    # The study's description -------------------------------------------------------------
+
+    def set_meta(self, key: str, value: Any) -> None:
+        """Store `value` (JSON) under `key`, once: a different value later is refused."""
+        text = json.dumps(value, sort_keys=True)
+        with self._transaction():
+            self._db.execute("INSERT OR IGNORE INTO study VALUES (?, ?)", (key, text))
+            (stored,) = self._db.execute("SELECT value FROM study WHERE key = ?", (key,)).fetchone()
+        if stored != text:
+            raise LedgerError(f"{self.path}: study {key} is already {stored}, not {text}")
+
+    def meta(self, key: str, default: Any = None) -> Any:
+        row = self._db.execute("SELECT value FROM study WHERE key = ?", (key,)).fetchone()
+        return default if row is None else json.loads(row[0])
+
+    # Batches and trials -------------------------------------------------------------------
+
+    def add_batch(self, stream: str, position: int, batch: TrialBatch) -> str:
+        """Record a batch asked (idempotent); returns its id. The same position with other
+        stimuli raises LedgerError: the study has changed under the ledger."""
+        batch_id = batch_id_of(stream, position)
+        batch_digest = digest(batch)
+        stored = self._db.execute(
+            "SELECT digest FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        if stored is not None:
+            if stored[0] != batch_digest:
+                raise LedgerError(
+                    f"{self.path}: batch {batch_id} holds other trials than the study asks for "
+                    "(was the study's spec or code changed?)"
+                )
+            return batch_id
+        num_trials, _, dim = batch.stimuli.shape
+        stimuli = np.ascontiguousarray(batch.stimuli, dtype=np.float64)
+        rows = [
+            (trial_id_of(batch_id, i), batch_id, i, batch.kind, stimuli[i].tobytes())
+            for i in range(num_trials)
+        ]
+        with self._transaction():
+            self._db.execute(
+                "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    batch_id, stream, position, batch.kind, num_trials, batch.num_ratings, dim,
+                    batch_digest, time.time(),
+                ),
+            )
+            self._db.executemany(
+                "INSERT INTO trials (trial_id, batch_id, position, kind, stimuli) "
+                "VALUES (?, ?, ?, ?, ?)",
+                rows,
+            )
+        return batch_id
+
+    def batch(self, batch_id: str) -> TrialBatch | None:
+        """The trials of a recorded batch, or None."""
+        row = self._db.execute(
+            "SELECT kind, dim FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        kind, dim = row
+        blobs = self._db.execute(
+            "SELECT stimuli FROM trials WHERE batch_id = ? ORDER BY position", (batch_id,)
+        ).fetchall()
+        stimuli = np.stack([np.frombuffer(b, dtype=np.float64) for (b,) in blobs])
+        return TrialBatch.build(kind, stimuli.reshape(len(blobs), -1, dim))
+
+    def batch_digest(self, batch_id: str) -> str | None:
+        row = self._db.execute(
+            "SELECT digest FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        return None if row is None else row[0]
+
+    # Ratings ------------------------------------------------------------------------------
+
+    def add_ratings(
+        self,
+        batch_id: str,
+        ratings: RatingBatch,
+        source: str,
+        answerer: tuple[str, dict] | None = None,
+    ) -> int:
+        """Record a whole batch's answers in one transaction (with an answerer's state, as
+        (stream, state)); answers already there are kept. Returns the number of new rows."""
+        values = np.asarray(ratings.values, dtype=float)
+        raters = np.asarray(ratings.listener_ids).astype(str)
+        now = time.time()
+        rows = [
+            (trial_id_of(batch_id, i), j, float(values[i, j]), raters[i], now, source)
+            for i in range(values.shape[0])
+            for j in range(values.shape[1])
+        ]
+        with self._transaction():
+            before = self._db.total_changes
+            self._db.executemany("INSERT OR IGNORE INTO ratings VALUES (?, ?, ?, ?, ?, ?)", rows)
+            added = self._db.total_changes - before
+            if answerer is not None:
+                stream, state = answerer
+                self._db.execute(
+                    "INSERT OR REPLACE INTO answerers VALUES (?, ?)",
+                    (stream, json.dumps(state)),
+                )
+        return added
+
+    def add_answers(self, answers: Iterable[tuple[str, int, float, str, str]]) -> int:
+        """Record single answers (trial_id, answer_index, value, rater, source) in one
+        transaction; replays are no-ops. Returns the number of new rows."""
+        now = time.time()
+        rows = [(t, j, float(v), r, now, s) for t, j, v, r, s in answers]
+        with self._transaction():
+            before = self._db.total_changes
+            self._db.executemany("INSERT OR IGNORE INTO ratings VALUES (?, ?, ?, ?, ?, ?)", rows)
+            return self._db.total_changes - before
+
+    def answerer_state(self, stream: str) -> dict | None:
+        row = self._db.execute(
+            "SELECT state FROM answerers WHERE stream = ?", (stream,)
+        ).fetchone()
+        return None if row is None else json.loads(row[0])
+
+    def ratings(self, batch_id: str, low: float, high: float) -> RatingBatch | None:
+        """The batch's answers when every one is in, else None. `low`, `high`: the slider."""
+        row = self._db.execute(
+            "SELECT kind, num_trials, num_answers FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        if row is None:
+            return None
+        kind, num_trials, num_answers = row
+        found = self._db.execute(
+            "SELECT t.position, r.answer_index, r.value, r.rater FROM ratings r "
+            "JOIN trials t ON t.trial_id = r.trial_id WHERE t.batch_id = ?",
+            (batch_id,),
+        ).fetchall()
+        if len(found) < num_answers:
+            return None
+        per_trial = ANSWERS_PER_TRIAL[kind]
+        values = np.empty((num_trials, per_trial))
+        raters = np.empty(num_trials, dtype=object)
+        for position, answer_index, value, rater in found:
+            values[position, answer_index] = value
+            raters[position] = rater
+        return RatingBatch(batch_id, kind, values, raters.astype(str), low, high)
+
+    def progress(self) -> list[BatchProgress]:
+        """Every batch with its number of answers expected and given, in the order asked."""
+        rows = self._db.execute(
+            "SELECT b.batch_id, b.stream, b.num_answers, COUNT(r.value) FROM batches b "
+            "LEFT JOIN trials t ON t.batch_id = b.batch_id "
+            "LEFT JOIN ratings r ON r.trial_id = t.trial_id "
+            "GROUP BY b.batch_id ORDER BY b.created, b.batch_id"
+        ).fetchall()
+        return [BatchProgress(*row) for row in rows]
+
+    def pending_trials(self, batch_id: str) -> list[tuple[str, int]]:
+        """(trial_id, position) of the batch's trials with an answer missing."""
+        per_trial = self._db.execute(
+            "SELECT num_answers / num_trials FROM batches WHERE batch_id = ?", (batch_id,)
+        ).fetchone()
+        if per_trial is None:
+            return []
+        return self._db.execute(
+            "SELECT t.trial_id, t.position FROM trials t LEFT JOIN ratings r "
+            "ON r.trial_id = t.trial_id WHERE t.batch_id = ? GROUP BY t.trial_id "
+            "HAVING COUNT(r.value) < ? ORDER BY t.position",
+            (batch_id, per_trial[0]),
+        ).fetchall()
+
+    def num_answered(self, batch_id: str) -> int:
+        return self._db.execute(
+            "SELECT COUNT(*) FROM ratings r JOIN trials t ON t.trial_id = r.trial_id "
+            "WHERE t.batch_id = ?",
+            (batch_id,),
+        ).fetchone()[0]
+
+    def num_ratings(self, stream: str | None = None) -> int:
+        """Answers recorded, in one stream or in all."""
+        if stream is None:
+            return self._db.execute("SELECT COUNT(*) FROM ratings").fetchone()[0]
+        return self._db.execute(
+            "SELECT COUNT(*) FROM ratings r JOIN trials t ON t.trial_id = r.trial_id "
+            "JOIN batches b ON b.batch_id = t.batch_id WHERE b.stream = ?",
+            (stream,),
+        ).fetchone()[0]
+
+    def rows(self) -> list[tuple]:
+        """One tuple per rating: batch, stream, kind, trial, trial position, answer index, value,
+        rater, time, source, stimuli (bytes), dim."""
+        return self._db.execute(
+            "SELECT b.batch_id, b.stream, b.kind, t.trial_id, t.position, r.answer_index, "
+            "r.value, r.rater, r.time, r.source, t.stimuli, b.dim FROM ratings r "
+            "JOIN trials t ON t.trial_id = r.trial_id JOIN batches b ON b.batch_id = t.batch_id "
+            "ORDER BY b.created, b.batch_id, t.position, r.answer_index"
+        ).fetchall()
+
+    def _transaction(self):
+        return _Transaction(self._db)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE … COMMIT, rolled back on an exception."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self._db = db
+
+    def __enter__(self) -> None:
+        self._db.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type, exc, traceback) -> None:
+        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
