@@ -29,6 +29,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        if getattr(args, "methods", None):
+            from hdbench.algorithms.plugins import use_method_dirs
+
+            use_method_dirs(args.methods)
         args.handler(args)
     except HdbenchError as error:
         print(f"hdbench: error: {error}", file=sys.stderr)
@@ -57,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser("run", help="run one method on one oracle and score it")
     run.add_argument("--oracle", required=True, help="oracle name or spec file")
-    run.add_argument("--method", required=True, help="humandiffusion or data_diffusion")
+    run.add_argument(
+        "--method", required=True, help="a method's name, or package.module:Class (your own)"
+    )
     run.add_argument(
         "--set",
         action="append",
@@ -68,8 +74,18 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--budget", type=int, help="most ratings the method may spend")
     run.add_argument("--out", type=Path, help="run folder (default: results/runs/ORACLE-METHOD-ID)")
+    run.add_argument(
+        "--replay",
+        type=Path,
+        metavar="LEDGER",
+        help="answer every trial from this ledger (a study's ledger.sqlite), not from a panel",
+    )
     add_oracle_dirs(run)
+    add_method_dirs(run)
     run.set_defaults(handler=run_one)
+
+    add_study_commands(commands)
+    add_ledger_commands(commands)
 
     compare = commands.add_parser(
         "compare",
@@ -79,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--seed", type=int, default=0)
     compare.add_argument("--out", type=Path, help="folder (default: results/compare/ORACLE)")
     add_oracle_dirs(compare)
+    add_method_dirs(compare)
     compare.set_defaults(handler=run_compare)
 
     bench = commands.add_parser("bench", help="run a benchmark suite (default: standard)")
@@ -86,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(bench)
     add_oracle_dirs(bench)
+    add_method_dirs(bench)
     bench.set_defaults(handler=run_bench)
 
     speech = commands.add_parser("speech", help="listen to the speech space")
@@ -127,6 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(sweep)
     add_oracle_dirs(sweep)
+    add_method_dirs(sweep)
     sweep.set_defaults(handler=run_sweep)
     return parser
 
@@ -138,6 +157,72 @@ def add_parallel_options(parser: argparse.ArgumentParser) -> None:
         metavar="tcp://HOST:PORT",
         help="run on this Dask cluster instead of local processes",
     )
+
+
+def add_method_dirs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--methods",
+        type=Path,
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="a folder of your own methods, one module each (also: HDBENCH_METHODS)",
+    )
+
+
+def add_study_commands(commands) -> None:
+    study = commands.add_parser("study", help="a study whose trials wait for answers")
+    study_commands = study.add_subparsers(dest="study_command", required=True)
+    start = study_commands.add_parser("start", help="start a study; its trials go to a queue")
+    start.add_argument("folder", type=Path, metavar="DIR")
+    start.add_argument("--oracle", required=True, help="oracle name or spec file")
+    start.add_argument("--method", required=True, help="a method's name, or package.module:Class")
+    start.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
+    start.add_argument("--seed", type=int, default=0)
+    start.add_argument("--budget", type=int, help="most ratings the method may spend")
+    start.add_argument(
+        "--panel", choices=["queue"], default="queue", help="who answers: a queue in the ledger"
+    )
+    add_oracle_dirs(start)
+    add_method_dirs(start)
+    start.set_defaults(handler=study_start)
+
+    status = study_commands.add_parser("status", help="batches asked, ratings in")
+    status.add_argument("folder", type=Path, metavar="DIR")
+    add_oracle_dirs(status)
+    add_method_dirs(status)
+    status.set_defaults(handler=study_status)
+
+    resume = study_commands.add_parser("resume", help="go on with the ratings that are in")
+    resume.add_argument("folder", type=Path, metavar="DIR")
+    resume.add_argument(
+        "--wait", action="store_true", help="keep waiting for answers until the study finishes"
+    )
+    add_oracle_dirs(resume)
+    add_method_dirs(resume)
+    resume.set_defaults(handler=study_resume)
+
+    answer = study_commands.add_parser(
+        "answer", help="answer the pending trials with an oracle's simulated listeners"
+    )
+    answer.add_argument("folder", type=Path, metavar="DIR")
+    answer.add_argument("--oracle", required=True, help="oracle name or spec file")
+    answer.add_argument(
+        "--follow", action="store_true", help="keep answering new batches until the study ends"
+    )
+    add_oracle_dirs(answer)
+    add_method_dirs(answer)
+    answer.set_defaults(handler=study_answer)
+
+
+def add_ledger_commands(commands) -> None:
+    ledger = commands.add_parser("ledger", help="read a study's ledger")
+    ledger_commands = ledger.add_subparsers(dest="ledger_command", required=True)
+    export = ledger_commands.add_parser("export", help="one tidy row per rating")
+    export.add_argument("ledger", type=Path, metavar="LEDGER")
+    export.add_argument("--to", choices=["parquet", "csv"], default="parquet")
+    export.add_argument("--out", type=Path, help="default: LEDGER with the format's suffix")
+    export.set_defaults(handler=ledger_export)
 
 
 def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
@@ -179,7 +264,6 @@ def run_one(args: argparse.Namespace) -> None:
     from hdbench.experiments.run import RunSpec, execute, parse_assignments
     from hdbench.metrics import TruthContext
     from hdbench.oracles.spec import validate
-    from hdbench.report.run_figures import write_run_figures
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = validate(
@@ -192,21 +276,106 @@ def run_one(args: argparse.Namespace) -> None:
             "budget": args.budget,
         },
         "run",
-    )
-    context = TruthContext.build(oracle.truth, oracle.real_data)
-    result = execute(spec, oracle, context)
+    ).for_oracle(oracle)
+    if args.replay is not None and not args.replay.is_file():
+        raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
     folder = args.out or store.run_folder(Path("results"), oracle.name, spec.method, spec.run_id)
+    context = TruthContext.build(oracle.truth, oracle.real_data)
+    result = execute(spec, oracle, context, folder=folder, replay=args.replay)
+    write_run_outputs(oracle, context, result, folder)
+
+
+def write_run_outputs(oracle, context, result, folder: Path) -> None:
+    """A finished run's files and figures in `folder`, and its summary on the terminal."""
+    from hdbench.experiments import store
+    from hdbench.report.run_figures import write_run_figures
+
     store.write_run(result, folder)
-    write_run_figures(oracle, context, result, folder)
+    if result.row["status"] == "ok":
+        write_run_figures(oracle, context, result, folder)
     row = result.row
-    print(f"{oracle.name} · {spec.method} · seed {spec.seed}: {row['status']} {row['error']}")
+    print(f"{oracle.name} · {row['method']} · seed {row['seed']}: {row['status']} {row['error']}")
     for key in RUN_SUMMARY_KEYS:
-        if key in row:
+        if key in row and row[key] is not None:
             value = row[key]
             print(
                 f"  {key:<18} {value:.4g}" if isinstance(value, float) else f"  {key:<18} {value}"
             )
     print(f"wrote {folder}")
+
+
+def study_start(args: argparse.Namespace) -> None:
+    from hdbench.experiments.run import RunSpec, parse_assignments
+    from hdbench.oracles.spec import validate
+    from hdbench.studies.study import Study
+
+    oracle = load_oracle(args.oracle, args.oracles)
+    spec = validate(
+        RunSpec,
+        {
+            "oracle": oracle.name,
+            "method": args.method,
+            "params": parse_assignments(args.set),
+            "seed": args.seed,
+            "budget": args.budget,
+        },
+        "study",
+    )
+    proceed_study(Study.create(args.folder, spec, oracle), wait=False)
+
+
+def study_resume(args: argparse.Namespace) -> None:
+    from hdbench.studies.study import Study
+
+    proceed_study(Study.open(args.folder, args.oracles), wait=args.wait)
+
+
+def proceed_study(study, wait: bool, poll_interval: float = 0.5) -> None:
+    """Take a study as far as its answers go; with `wait`, until it is finished."""
+    import time
+
+    from hdbench.metrics import TruthContext
+    from hdbench.studies.loop import Waiting
+    from hdbench.studies.study import waiting_line
+
+    while isinstance(outcome := study.proceed(), Waiting):
+        if not wait:
+            print(waiting_line(study, outcome))
+            return
+        time.sleep(poll_interval)
+    context = TruthContext.build(study.oracle.truth, study.oracle.real_data)
+    write_run_outputs(study.oracle, context, outcome, study.folder)
+
+
+def study_status(args: argparse.Namespace) -> None:
+    from hdbench.studies.study import Study
+
+    print("\n".join(Study.open(args.folder, args.oracles).status()))
+
+
+def study_answer(args: argparse.Namespace) -> None:
+    from hdbench.studies.study import Study, answer, follow
+
+    study = Study.open(args.folder, args.oracles)
+    oracle = load_oracle(args.oracle, args.oracles)
+    if args.follow:
+        given = follow(study, oracle, poll_interval=0.2, timeout=600.0)
+    else:
+        given = answer(study, oracle)
+    print(f"answered {given:,} ratings in {args.folder} with {oracle.name}'s listeners")
+
+
+def ledger_export(args: argparse.Namespace) -> None:
+    from hdbench.experiments import store
+    from hdbench.studies.ledger import Ledger, ledger_table
+
+    if not args.ledger.is_file():
+        raise SpecError(f"LEDGER: expected a ledger file (ledger.sqlite), got {args.ledger}")
+    with Ledger(args.ledger) as ledger:
+        table = ledger_table(ledger)
+    out = args.out or args.ledger.with_suffix(f".{args.to}")
+    store.write_frame(table, out)
+    print(f"wrote {len(table):,} ratings to {out}")
 
 
 COMPARED_METHODS = ["humangan_truncated", "humangan", "humandiffusion", "data_diffusion"]

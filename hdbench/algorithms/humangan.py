@@ -22,7 +22,7 @@ queries are asked, and every later trial is answered by S_D inside `ask`.
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Literal
 
 import numpy as np
 import torch

@@ -124,11 +124,7 @@ def _flatten(value: Any, path: str, tensors: dict[str, np.ndarray]) -> Any:
         return {"__tensor__": key, "dtype": str(value.dtype).removeprefix("torch.")}
     if isinstance(value, dict):
         # JSON keys are strings; optimiser states key their entries by integer.
-        return {
-            "__dict__": [
-                [k, _flatten(v, f"{path}/{k}", tensors)] for k, v in value.items()
-            ]
-        }
+        return {"__dict__": [[k, _flatten(v, f"{path}/{k}", tensors)] for k, v in value.items()]}
     if isinstance(value, list | tuple):
         return [_flatten(v, f"{path}/{i}", tensors) for i, v in enumerate(value)]
     if isinstance(value, np.generic):

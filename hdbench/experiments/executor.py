@@ -25,7 +25,10 @@ from hdbench.oracles import Oracle, load_oracle
 
 
 @cache
-def _oracle_and_context(name: str, oracle_dirs: tuple[Path, ...]) -> tuple[Oracle, TruthContext]:
+def _oracle_and_context(
+    name: str, oracle_dirs: tuple[Path, ...], spec_hash: str
+) -> tuple[Oracle, TruthContext]:
+    """The oracle and its truth context, kept per process for each version of its spec."""
     oracle = load_oracle(name, oracle_dirs)
     return oracle, TruthContext.build(oracle.truth, oracle.real_data)
 
@@ -37,12 +40,32 @@ def run_and_store(spec: RunSpec, folder: Path, oracle_dirs: tuple[Path, ...] = (
     depend on how many runs share the machine.
     """
     torch.set_num_threads(1)
-    oracle, context = _oracle_and_context(spec.oracle, oracle_dirs)
+    oracle, context = _oracle_and_context(spec.oracle, oracle_dirs, spec.oracle_spec_hash)
     where = store.run_folder(folder, oracle.name, spec.method, spec.run_id)
     result = execute(spec, oracle, context, folder=where)
     store.write_run(result, where)
     store.write_row(result.row, folder)
     return result.row
+
+
+def finished_with_todays_oracles(
+    folder: Path, specs: Sequence[RunSpec], oracle_dirs: tuple[Path, ...]
+) -> set[str]:
+    """Ids of the runs of `specs` whose rows are stored with their oracle's current fingerprint."""
+    stored = store.read_rows(folder) if store.finished_run_ids(folder) else pd.DataFrame()
+    if stored.empty:
+        return set()
+    wanted = {spec.run_id: spec.oracle for spec in specs}
+    stored = stored[stored["run_id"].isin(wanted)]
+    fingerprints = {
+        name: load_oracle(name, oracle_dirs).fingerprint
+        for name in {wanted[i] for i in stored.run_id}
+    }
+    return {
+        row.run_id
+        for row in stored.itertuples()
+        if row.fingerprint == fingerprints[wanted[row.run_id]]
+    }
 
 
 @contextlib.contextmanager
@@ -64,10 +87,14 @@ def run_specs(
     n_jobs: int = -1,
     scheduler: str | None = None,
 ) -> pd.DataFrame:
-    """Run every spec not yet finished in `folder`; returns the rows of all `specs`."""
-    done = store.finished_run_ids(folder)
-    todo = [spec for spec in specs if spec.run_id not in done]
+    """Run every spec not yet finished in `folder`; returns the rows of all `specs`.
+
+    A stored row counts as finished only when its oracle's fingerprint (D and a seeded panel's
+    ratings at probe points) is today's: a changed Python oracle is run again.
+    """
     dirs = tuple(Path(d) for d in oracle_dirs)
+    done = finished_with_todays_oracles(folder, specs, dirs)
+    todo = [spec for spec in specs if spec.run_id not in done]
     progress = tqdm(total=len(specs), initial=len(specs) - len(todo), desc="runs", unit="run")
     ratings = 0
     with backend(scheduler), progress:

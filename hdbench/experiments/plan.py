@@ -15,9 +15,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from hdbench.algorithms import ALGORITHMS
+from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
-from hdbench.experiments.run import RunSpec
+from hdbench.experiments.run import RunSpec, oracle_spec_hash
 from hdbench.oracles import find_specs
 from hdbench.oracles.spec import validate
 
@@ -61,15 +61,21 @@ class SweepSpec(BaseModel):
         return list(find_specs(oracle_dirs)) if self.oracles == ["all"] else list(self.oracles)
 
     def runs(self, oracle_dirs: Sequence[Path] = ()) -> list[RunSpec]:
-        """Every run of the sweep, validated; a bad key or value raises SpecError first."""
+        """Every run of the sweep, validated, each bound to its oracle's full spec (so that an
+        edited spec makes new runs); a bad key or value raises SpecError first."""
         known = find_specs(oracle_dirs)
+        spec_hashes = {
+            name: oracle_spec_hash(known[name])
+            for name in self.oracle_names(oracle_dirs)
+            if name in known
+        }
         for name in self.oracle_names(oracle_dirs):
             if name not in known:
                 raise SpecError(
                     f"oracles: unknown oracle {name!r}; expected one of: {', '.join(known)}"
                 )
         for method in self.methods:
-            fields = ALGORITHMS[method].Params.model_fields
+            fields = resolve_method(method).Params.model_fields
             names = set(fields) | {f.alias for f in fields.values() if f.alias}
             for key in [*self.grid, *self.params]:
                 if key not in names:
@@ -83,7 +89,12 @@ class SweepSpec(BaseModel):
             ):
                 params = {**self.params, **self.method_params.get(method, {}), **point}
                 spec = RunSpec(
-                    oracle=oracle, method=method, params=params, seed=seed, budget=self.budget
+                    oracle=oracle,
+                    method=method,
+                    params=params,
+                    seed=seed,
+                    budget=self.budget,
+                    oracle_spec_hash=spec_hashes[oracle],
                 )
                 spec.resolved_params()
                 specs.append(spec)

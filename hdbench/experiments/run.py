@@ -34,7 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 import hdbench
 from hdbench.algorithms.base import AlgorithmOutput, Problem
 from hdbench.algorithms.plugins import resolve_method
-from hdbench.errors import SpecError
+from hdbench.errors import HdbenchError, SpecError
 from hdbench.metrics import METRICS, TruthContext, evaluate
 from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
 from hdbench.oracles import Oracle, load_oracle
@@ -67,7 +67,13 @@ class RunSpec(BaseModel):
         return validate(algorithm.Params, self.params, "params", self.method)
 
     def for_oracle(self, oracle: Oracle) -> RunSpec:
-        """This spec, bound to the full spec of `oracle` (what its run id hashes)."""
+        """This spec, bound to the full spec of `oracle` (what its run id hashes); a spec bound
+        to another version of the oracle is refused."""
+        if self.oracle_spec_hash not in ("", oracle.spec_hash):
+            raise SpecError(
+                f"oracle: {oracle.name!r} has changed since this run was planned (spec hash "
+                f"{oracle.spec_hash}, planned with {self.oracle_spec_hash})"
+            )
         return self.model_copy(update={"oracle_spec_hash": oracle.spec_hash})
 
     @property
@@ -83,11 +89,14 @@ class RunSpec(BaseModel):
 
 
 def spec_hash_of(name: str) -> str:
-    """The hash of an oracle's full spec (as `Oracle.spec_hash`), read from its file."""
+    """The hash of an oracle's full spec, found by name (or path) on the search path."""
     specs = find_specs()
-    if name not in specs:
-        return load_oracle(name).spec_hash
-    spec = read_spec(specs[name])
+    return oracle_spec_hash(specs[name]) if name in specs else load_oracle(name).spec_hash
+
+
+def oracle_spec_hash(path: Path) -> str:
+    """The hash of the full spec (after defaults) in the file `path`, as `Oracle.spec_hash`."""
+    spec = read_spec(path)
     return stable_hash(json.dumps(spec.model_dump(mode="json"), sort_keys=True))
 
 
@@ -326,7 +335,8 @@ def failure_columns(error: Exception, ledger: Ledger) -> dict[str, Any]:
     the ratings the method was given before it failed."""
     diverged = isinstance(error, SamplerDivergedError)
     last = traceback.extract_tb(error.__traceback__)[-1] if error.__traceback__ else None
-    where = f" (at {Path(last.filename).name}:{last.lineno})" if last and not diverged else ""
+    deliberate = isinstance(error, HdbenchError)
+    where = f" (at {Path(last.filename).name}:{last.lineno})" if last and not deliberate else ""
     return {
         "status": "diverged" if diverged else "error",
         "error": str(error) if diverged else f"{type(error).__name__}: {error}{where}",

@@ -35,6 +35,13 @@ def write_table(frame: pd.DataFrame, folder: Path, stem: str) -> list[Path]:
     ]
 
 
+def write_frame(frame: pd.DataFrame, path: Path) -> Path:
+    """Write `frame` to `path`, as Parquet or CSV by its suffix."""
+    if path.suffix == ".parquet":
+        return _atomic_write(path, lambda p: frame.to_parquet(p, index=False))
+    return _atomic_write(path, lambda p: frame.to_csv(p, index=False))
+
+
 def read_table(folder: Path, stem: str) -> pd.DataFrame:
     return pd.read_parquet(folder / f"{stem}.parquet")
 

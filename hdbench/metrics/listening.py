@@ -18,6 +18,7 @@ import numpy as np
 
 from hdbench.algorithms.base import AlgorithmOutput, Problem
 from hdbench.algorithms.state import MethodState
+from hdbench.oracles.panel import Panel
 from hdbench.oracles.trials import RatingBatch, TrialBatch
 
 NUM_PER_SET = 200
@@ -88,6 +89,23 @@ class ListeningTestStrategy:
         ratings, num_real = state.arrays["ratings"], state.values["num_real"]
         arrays = {"listening_real": ratings[:num_real], "listening_generated": ratings[num_real:]}
         return AlgorithmOutput(state.arrays["stimuli"][num_real:], arrays)
+
+
+def listening_test(
+    samples: np.ndarray,
+    real_data: np.ndarray,
+    panel: Panel,
+    rng: np.random.Generator,
+    num_per_set: int = NUM_PER_SET,
+) -> ListeningTest:
+    """The test of `samples` (n, dim) beside `real_data` (m, dim), answered by `panel` here and
+    now (the brackets' tests; a run's test goes through its ledger)."""
+    from hdbench.studies.loop import run_in_memory
+
+    strategy = ListeningTestStrategy()
+    state = strategy.start(samples, real_data, rng, num_per_set)
+    problem = Problem(panel.dim, panel.slider, real_data, None)
+    return ListeningTest.from_output(run_in_memory(strategy, None, problem, state, panel))
 
 
 def _subset(points: np.ndarray, num: int, rng: np.random.Generator) -> np.ndarray:

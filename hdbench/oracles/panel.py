@@ -1,9 +1,10 @@
 """Panels: who answers trials. A simulated panel stands in for a real one.
 
-The protocol is asynchronous, as with people: an algorithm `submit`s a batch and gets a batch id;
-the ratings are fetched later with `poll` (None until answered) or `collect`. A simulated panel
-answers at once, but algorithms never rely on that, so a panel of real listeners, answering
-after minutes or days, can take its place.
+The protocol is asynchronous, as with people: the harness `submit`s a batch and gets a batch id;
+the ratings are fetched later with `poll` (None until answered). A simulated panel answers at
+once, but nothing relies on that: methods never see a panel (the harness asks for them, see
+`hdbench.studies.loop`), so a panel of real listeners, answering after minutes or days, can
+take its place.
 
 Every rating is counted. A batch that would exceed the budget is refused whole: nothing is
 spent and no random number is drawn.

@@ -97,7 +97,9 @@ def trial_id_of(batch_id: str, position: int) -> str:
 def digest(batch: TrialBatch) -> str:
     """A hash of a batch's kind and stimuli (float64 bytes)."""
     data = np.ascontiguousarray(batch.stimuli, dtype=np.float64)
-    return hashlib.sha256(batch.kind.encode() + repr(data.shape).encode() + data.tobytes()).hexdigest()
+    return hashlib.sha256(
+        batch.kind.encode() + repr(data.shape).encode() + data.tobytes()
+    ).hexdigest()
 
 
 class Ledger:
@@ -163,8 +165,15 @@ class Ledger:
             self._db.execute(
                 "INSERT INTO batches VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    batch_id, stream, position, batch.kind, num_trials, batch.num_ratings, dim,
-                    batch_digest, time.time(),
+                    batch_id,
+                    stream,
+                    position,
+                    batch.kind,
+                    num_trials,
+                    batch.num_ratings,
+                    dim,
+                    batch_digest,
+                    time.time(),
                 ),
             )
             self._db.executemany(
@@ -236,9 +245,7 @@ class Ledger:
             return self._db.total_changes - before
 
     def answerer_state(self, stream: str) -> dict | None:
-        row = self._db.execute(
-            "SELECT state FROM answerers WHERE stream = ?", (stream,)
-        ).fetchone()
+        row = self._db.execute("SELECT state FROM answerers WHERE stream = ?", (stream,)).fetchone()
         return None if row is None else json.loads(row[0])
 
     def ratings(self, batch_id: str, low: float, high: float) -> RatingBatch | None:
@@ -330,3 +337,49 @@ class _Transaction:
 
     def __exit__(self, exc_type, exc, traceback) -> None:
         self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+
+
+def ledger_table(ledger: Ledger):
+    """Every rating as a tidy table (pandas), one row per rating: batch, stream, kind, trial,
+    answer index, value (slider scale) and `value_normalised` ([0, 1], or [−1, 1] for
+    differential answers), rater, time, source, and the stimuli: `x_0…` the stimulus rated
+    (absolute, paired), `a_0…`, `b_0…` the pair compared (differential)."""
+    import pandas as pd
+
+    low, high = ledger.meta("slider", [0.0, 1.0])
+    records = []
+    for (
+        batch_id,
+        stream,
+        kind,
+        trial_id,
+        position,
+        index,
+        value,
+        rater,
+        when,
+        source,
+        blob,
+        dim,
+    ) in ledger.rows():
+        stimuli = np.frombuffer(blob, dtype=np.float64).reshape(-1, dim)
+        record = {
+            "batch_id": batch_id,
+            "stream": stream,
+            "kind": kind,
+            "trial_id": trial_id,
+            "trial_position": position,
+            "answer_index": index,
+            "value": value,
+            "value_normalised": value if kind == "differential" else (value - low) / (high - low),
+            "rater": rater,
+            "time": pd.Timestamp(when, unit="s", tz="UTC"),
+            "source": source,
+        }
+        if kind == "differential":
+            record.update({f"a_{i}": v for i, v in enumerate(stimuli[0])})
+            record.update({f"b_{i}": v for i, v in enumerate(stimuli[1])})
+        else:
+            record.update({f"x_{i}": v for i, v in enumerate(stimuli[index])})
+        records.append(record)
+    return pd.DataFrame.from_records(records)

@@ -195,3 +195,21 @@ def answers(stream: Stream, count: dict[str, Any], batch: TrialBatch) -> RatingB
             missing = batch.num_ratings - ledger.num_answered(batch_id)
             return Waiting(batch_id, batch.num_ratings, missing)
         time.sleep(stream.poll_interval)
+
+
+def run_in_memory(
+    strategy: Algorithm,
+    params: AlgorithmParams | None,
+    problem: Problem,
+    state: MethodState,
+    panel: Panel,
+    poll_interval: float = 0.01,
+) -> AlgorithmOutput:
+    """Drive `strategy` to the end against `panel` in this process, without a ledger or files
+    (for brackets and quick experiments; a run or a study uses `advance`)."""
+    while (batch := strategy.ask(params, problem, state)) is not None:
+        batch_id = panel.submit(batch)
+        while (ratings := panel.poll(batch_id)) is None:
+            time.sleep(poll_interval)
+        state = strategy.tell(params, problem, state, ratings)
+    return strategy.finish(params, problem, state)

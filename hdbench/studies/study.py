@@ -1,0 +1,149 @@
+"""Studies that wait for people: start, answer, status, resume.
+
+A study is a run whose trials go to a queue in its ledger instead of to a simulated panel. Its
+folder holds `study.json` (what it runs), `ledger.sqlite` (every trial and rating), `state/`
+(each strategy's state after its last `tell`) and, once finished, the same files as
+`hdbench run` writes (samples, metrics, figures).
+
+    hdbench study start DIR --oracle paper_like --method humandiffusion --panel queue
+    hdbench study answer DIR --oracle paper_like      # or people, through a listening page
+    hdbench study resume DIR
+
+Any of these can be killed at any point and started again: the ledger and the state files are
+written so that nothing is lost and nothing counted twice (see `hdbench.studies.loop`).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from hdbench.errors import SpecError
+from hdbench.experiments.run import (
+    LEDGER_NAME,
+    RunResult,
+    RunSpec,
+    proceed,
+    simulated_answerer,
+)
+from hdbench.oracles import Oracle, load_oracle
+from hdbench.studies import faults, loop
+from hdbench.studies.ledger import Ledger
+
+STUDY_FILE = "study.json"
+
+
+@dataclass(frozen=True)
+class Study:
+    """A study's folder and what it runs."""
+
+    folder: Path
+    spec: RunSpec
+    oracle: Oracle
+
+    @classmethod
+    def create(cls, folder: Path, spec: RunSpec, oracle: Oracle) -> Study:
+        """A new study in `folder`, or the one there when it runs the same spec."""
+        spec = spec.for_oracle(oracle)
+        spec.resolved_params()
+        described = {"run": spec.model_dump(mode="json"), "oracle_source": str(oracle.source)}
+        path = folder / STUDY_FILE
+        if path.exists():
+            stored = json.loads(path.read_text())
+            if stored["run"] != described["run"]:
+                raise SpecError(
+                    f"{folder}: holds another study (run {RunSpec(**stored['run']).run_id}); "
+                    "start a new one in another folder"
+                )
+        else:
+            folder.mkdir(parents=True, exist_ok=True)
+            _write_json(path, described)
+        return cls(folder, spec, oracle)
+
+    @classmethod
+    def open(cls, folder: Path, oracle_dirs: Sequence[Path] = ()) -> Study:
+        path = folder / STUDY_FILE
+        if not path.is_file():
+            raise SpecError(f"{folder}: no study here (expected {STUDY_FILE}); see study start")
+        stored = json.loads(path.read_text())
+        spec = RunSpec(**stored["run"])
+        source = Path(stored["oracle_source"])
+        oracle = load_oracle(source if source.is_file() else spec.oracle, oracle_dirs)
+        if oracle.spec_hash != spec.oracle_spec_hash:
+            raise SpecError(
+                f"{folder}: the oracle {spec.oracle!r} has changed since the study started "
+                f"(spec hash {oracle.spec_hash}, the study's {spec.oracle_spec_hash})"
+            )
+        return cls(folder, spec, oracle)
+
+    def proceed(self) -> RunResult | loop.Waiting:
+        """As far as the answers go (the truth scores it once it is finished)."""
+        return proceed(self.spec, self.oracle, self.folder, "queue", raise_errors=True)
+
+    def status(self) -> list[str]:
+        """Lines: each batch asked with its answers given and expected."""
+        with Ledger(self.folder / LEDGER_NAME) as ledger:
+            batches = ledger.progress()
+        lines = [f"{self.spec.oracle} · {self.spec.method} · seed {self.spec.seed}"]
+        for batch in batches:
+            mark = "done" if batch.complete else "waiting"
+            lines.append(
+                f"  {batch.batch_id:<6} {batch.stream:<10} {batch.num_answered:>7,} of "
+                f"{batch.num_answers:,} ratings  {mark}"
+            )
+        if (self.folder / "metrics.json").exists():
+            lines.append("  finished: results in this folder")
+        return lines
+
+
+def answer(study: Study, oracle: Oracle) -> int:
+    """Answer every pending trial of `study` with `oracle`'s simulated listeners, one batch per
+    transaction (with the panel's state); returns the number of ratings given."""
+    if oracle.dim != study.oracle.dim:
+        raise SpecError(
+            f"--oracle: expected an oracle of dimension {study.oracle.dim} (the study's), "
+            f"got {oracle.name} of dimension {oracle.dim}"
+        )
+    given = 0
+    with Ledger(study.folder / LEDGER_NAME) as ledger:
+        for batch in ledger.progress():
+            if batch.complete:
+                continue
+            answerer = simulated_answerer(oracle, ledger, batch.stream, study.spec)
+            trials = ledger.batch(batch.batch_id)
+            ratings = answerer.answer(batch.batch_id, trials)
+            state = (batch.stream, answerer.state())
+            given += ledger.add_ratings(batch.batch_id, ratings, f"simulated:{oracle.name}", state)
+            faults.checkpoint("after-answer")
+    return given
+
+
+def follow(study: Study, oracle: Oracle, poll_interval: float, timeout: float) -> int:
+    """Keep answering as new batches come, until the study is finished or `timeout` s pass
+    without a new batch."""
+    given, idle_since = 0, time.monotonic()
+    while not (study.folder / "metrics.json").exists():
+        new = answer(study, oracle)
+        given += new
+        if new:
+            idle_since = time.monotonic()
+        elif time.monotonic() - idle_since > timeout:
+            break
+        time.sleep(poll_interval)
+    return given
+
+
+def waiting_line(study: Study, waiting: loop.Waiting) -> str:
+    return (
+        f"waiting for {waiting.num_missing:,} ratings of batch {waiting.batch_id}; "
+        f"resume with hdbench study resume {study.folder}"
+    )
+
+
+def _write_json(path: Path, value: dict) -> None:
+    from hdbench.experiments.store import write_text
+
+    write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", path)

@@ -1,0 +1,83 @@
+"""A run's identity is its oracle's full spec; everything in a run is inside its error boundary;
+a run replays from a ledger."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from hdbench.cli import main
+from hdbench.experiments.executor import run_specs
+from hdbench.experiments.plan import SweepSpec
+from hdbench.experiments.run import RunSpec, execute
+from hdbench.oracles.catalog import BUNDLED_DIR
+
+TINY = {"train_steps": 20, "num_steps": 30, "num_samples": 20, "num_copies": 5}
+HD_TINY = {"train_steps": 20, "num_steps": 30, "num_samples": 20, "num_periphery": 1, "R": 2}
+
+
+def test_an_edited_oracle_spec_makes_a_new_run_and_its_old_row_is_not_reused(tmp_path):
+    oracles = tmp_path / "oracles"
+    oracles.mkdir()
+    shutil.copyfile(BUNDLED_DIR / "ring_of_8.toml", oracles / "my_ring.toml")
+    sweep = SweepSpec(oracles=["my_ring"], methods=["data_diffusion"], params=TINY)
+    before = run_specs(sweep.runs([oracles]), tmp_path / "out", [oracles], n_jobs=1)
+    with open(oracles / "my_ring.toml", "a") as spec:
+        spec.write("\n[listener]\nnoise_sd = 0.2\n")
+    after = run_specs(sweep.runs([oracles]), tmp_path / "out", [oracles], n_jobs=1)
+    assert before.run_id.tolist() != after.run_id.tolist()
+    assert len(after) == 1 and after.spec_hash[0] != before.spec_hash[0]
+    assert len(list((tmp_path / "out" / "rows").glob("*.json"))) == 2
+
+
+def test_a_run_id_covers_the_spec_the_method_and_its_resolved_parameters():
+    spec = RunSpec(oracle="paper_like", method="humandiffusion")
+    assert (
+        spec.run_id
+        == RunSpec(oracle="paper_like", method="humandiffusion", params={"R": 20}).run_id
+    )
+    assert spec.run_id != RunSpec(oracle="paper_like_ideal", method="humandiffusion").run_id
+    assert spec.run_id != spec.model_copy(update={"budget": 100}).run_id
+    assert spec.run_id != spec.model_copy(update={"oracle_spec_hash": "other"}).run_id
+
+
+def test_a_failure_in_scoring_is_an_error_row_not_an_exception():
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params={**TINY, "num_samples": 3})
+    row = execute(spec).row
+    assert row["status"] == "error"
+    assert "num_samples" in row["error"] or "samples" in row["error"]
+
+
+def test_wall_time_is_the_methods_own_and_metric_time_apart():
+    row = execute(RunSpec(oracle="paper_like", method="data_diffusion", params=TINY)).row
+    assert row["status"] == "ok"
+    assert row["wall_time"] > 0 and row["metric_time"] > 0
+
+
+def test_a_replay_of_a_ledger_gives_the_same_samples_and_a_missing_trial_is_named(tmp_path, capsys):
+    sets = [f"--set={k}={v}" for k, v in HD_TINY.items()]
+    args = ["run", "--oracle", "paper_like", "--method", "humandiffusion", *sets]
+    assert main([*args, "--out", str(tmp_path / "a")]) == 0
+    ledger = tmp_path / "a" / "ledger.sqlite"
+    assert main([*args, "--out", str(tmp_path / "b"), "--replay", str(ledger)]) == 0
+    first, again = (np.load(tmp_path / d / "samples.npy") for d in ("a", "b"))
+    np.testing.assert_array_equal(first, again)
+    capsys.readouterr()
+    main([*args, "--seed", "1", "--out", str(tmp_path / "c"), "--replay", str(ledger)])
+    out = capsys.readouterr().out
+    assert "error LedgerError" in out and "asks for trial m0-0 with other stimuli" in out
+
+
+def test_a_replay_of_a_ledger_without_the_batch_names_the_trial(tmp_path):
+    first = RunSpec(
+        oracle="paper_like",
+        method="humangan_truncated",
+        params={"num_updates": 1, "pretrain_steps": 5, "R": 2},
+    )
+    execute(first, folder=tmp_path / "a")
+    longer = first.model_copy(update={"params": {**first.params, "num_updates": 2}})
+    row = execute(longer, replay=Path(tmp_path / "a" / "ledger.sqlite")).row
+    assert row["status"] == "error"
+    assert "the run asks for trial m1-0, which it lacks" in row["error"]

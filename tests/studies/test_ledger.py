@@ -1,0 +1,76 @@
+"""The ledger: idempotent writes, whole batches, a tidy export."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.studies.ledger import Ledger, LedgerError, ledger_table
+
+
+def paired_batch(num: int = 4, seed: int = 0) -> TrialBatch:
+    rng = np.random.default_rng(seed)
+    return TrialBatch.paired(rng.standard_normal((num, 2)), rng.standard_normal((num, 2)))
+
+
+def answers(batch_id: str, num: int = 4) -> RatingBatch:
+    values = np.linspace(0, 1, 2 * num).reshape(num, 2)
+    return RatingBatch(batch_id, "paired", values, np.arange(num), 0.0, 1.0)
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    with Ledger(tmp_path / "ledger.sqlite") as opened:
+        opened.set_meta("slider", [0.0, 1.0])
+        yield opened
+
+
+def test_the_ledger_is_in_wal_mode(ledger):
+    db = sqlite3.connect(ledger.path)
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_a_batch_asked_again_is_a_no_op_and_other_stimuli_are_refused(ledger):
+    batch = paired_batch()
+    assert ledger.add_batch("method", 0, batch) == "m0"
+    assert ledger.add_batch("method", 0, batch) == "m0"
+    assert len(ledger.progress()) == 1
+    np.testing.assert_array_equal(ledger.batch("m0").stimuli, batch.stimuli)
+    with pytest.raises(LedgerError, match="batch m0 holds other trials"):
+        ledger.add_batch("method", 0, paired_batch(seed=1))
+
+
+def test_ratings_come_back_only_when_the_whole_batch_is_answered(ledger):
+    ledger.add_batch("method", 0, paired_batch())
+    assert ledger.add_answers([("m0-0", 0, 0.5, "p1", "person")]) == 1
+    assert ledger.ratings("m0", 0.0, 1.0) is None
+    assert ledger.num_answered("m0") == 1
+    assert ledger.pending_trials("m0") == [("m0-0", 0), ("m0-1", 1), ("m0-2", 2), ("m0-3", 3)]
+    added = ledger.add_ratings("m0", answers("m0"), "simulated")
+    assert added == 7  # the person's answer is kept, the other seven are new
+    ratings = ledger.ratings("m0", 0.0, 1.0)
+    expected = answers("m0").values.copy()
+    expected[0, 0] = 0.5
+    np.testing.assert_array_equal(ratings.values, expected)
+
+
+def test_a_replayed_answer_is_a_no_op(ledger):
+    ledger.add_batch("method", 0, paired_batch())
+    assert ledger.add_ratings("m0", answers("m0"), "simulated") == 8
+    assert ledger.add_ratings("m0", answers("m0"), "simulated") == 0
+    assert ledger.num_ratings() == 8
+
+
+def test_the_export_has_one_row_per_rating_with_the_rated_stimulus(ledger):
+    batch = paired_batch()
+    ledger.add_batch("method", 0, batch)
+    ledger.add_ratings("m0", answers("m0"), "simulated")
+    table = ledger_table(ledger)
+    assert len(table) == 8
+    assert table["trial_id"].nunique() == 4
+    row = table[(table.trial_id == "m0-2") & (table.answer_index == 1)].iloc[0]
+    assert (row.x_0, row.x_1) == tuple(batch.stimuli[2, 1])
+    assert row.value == answers("m0").values[2, 1]
