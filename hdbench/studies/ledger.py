@@ -55,7 +55,7 @@ CREATE TABLE IF NOT EXISTS trials (
     stimuli BLOB NOT NULL,
     order_shown TEXT,
     UNIQUE (batch_id, position)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS ratings (
     trial_id TEXT NOT NULL REFERENCES trials (trial_id),
     answer_index INTEGER NOT NULL,
@@ -64,7 +64,7 @@ CREATE TABLE IF NOT EXISTS ratings (
     time REAL NOT NULL,
     source TEXT NOT NULL,
     PRIMARY KEY (trial_id, answer_index)
-);
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS answerers (stream TEXT PRIMARY KEY, state TEXT NOT NULL);
 """
 
@@ -214,13 +214,13 @@ class Ledger:
     ) -> int:
         """Record a whole batch's answers in one transaction (with an answerer's state, as
         (stream, state)); answers already there are kept. Returns the number of new rows."""
-        values = np.asarray(ratings.values, dtype=float)
-        raters = np.asarray(ratings.listener_ids).astype(str)
+        values = np.asarray(ratings.values, dtype=float).tolist()
+        raters = np.asarray(ratings.listener_ids).astype(str).tolist()
         now = time.time()
         rows = [
-            (trial_id_of(batch_id, i), j, float(values[i, j]), raters[i], now, source)
-            for i in range(values.shape[0])
-            for j in range(values.shape[1])
+            (f"{batch_id}-{i}", j, value, raters[i], now, source)
+            for i, answers in enumerate(values)
+            for j, value in enumerate(answers)
         ]
         with self._transaction():
             before = self._db.total_changes
