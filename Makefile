@@ -39,12 +39,12 @@ perf: $(STAMP)
 		--benchmark-json=$(RESULTS)/perf/benchmarks.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check hdbench tests benchmarks
-	$(BIN)/ruff format --check hdbench tests benchmarks
+	$(BIN)/ruff check hdbench tests benchmarks examples
+	$(BIN)/ruff format --check hdbench tests benchmarks examples
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix hdbench tests benchmarks
-	$(BIN)/ruff format hdbench tests benchmarks
+	$(BIN)/ruff check --fix hdbench tests benchmarks examples
+	$(BIN)/ruff format hdbench tests benchmarks examples
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -29,21 +29,19 @@ class RandomWalk:
     Params = RandomWalkParams
     description = "baseline: random steps from the real data, kept when rated ≥ threshold"
 
-    def init(self, params: RandomWalkParams, problem: Problem, rng: np.random.Generator):
+    def init(self, params, problem: Problem, rng: np.random.Generator):
         particles = starting_points(problem.real_data, params.num_particles)
         return MethodState("walk", rng, values={"round": 0}, arrays={"particles": particles})
 
-    def ask(self, params: RandomWalkParams, problem: Problem, state: MethodState):
+    def ask(self, params, problem, state: MethodState):
         if state.values["round"] >= params.num_rounds:
-            return None
+            return None  # no more trials: finish
         particles = state.arrays["particles"]
         proposals = particles + params.step * state.rng.standard_normal(particles.shape)
         state.arrays["proposals"] = proposals
         return TrialBatch.absolute(proposals)
 
-    def tell(
-        self, params: RandomWalkParams, problem: Problem, state: MethodState, ratings: RatingBatch
-    ):
+    def tell(self, params, problem, state: MethodState, ratings: RatingBatch):
         accepted = ratings.normalised()[:, 0] >= params.threshold
         proposals = state.arrays.pop("proposals")
         state.arrays["particles"] = np.where(
@@ -52,7 +50,7 @@ class RandomWalk:
         state.values["round"] += 1
         return state
 
-    def finish(self, params: RandomWalkParams, problem: Problem, state: MethodState):
+    def finish(self, params, problem, state: MethodState):
         return AlgorithmOutput(state.arrays["particles"])
 
 
