@@ -1,6 +1,11 @@
-"""Algorithms: each gets a panel (it can only rate), the real data and a seed; never the truth."""
+"""Methods: each is asked for trials and told their ratings; it never sees the truth."""
 
-from hdbench.algorithms import data_diffusion, humandiffusion, humangan  # noqa: F401
+from hdbench.algorithms import (  # noqa: F401
+    data_diffusion,
+    humandiffusion,
+    humandiffusion_iter,
+    humangan,
+)
 from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, AlgorithmParams
 
 __all__ = ["ALGORITHMS", "AlgorithmOutput", "AlgorithmParams"]

@@ -47,6 +47,13 @@ class HumanDiffusionParams(DiffusionParams):
     )
     lambda_: float = Field(1.0, ge=0, alias="lambda", description="regulariser weight λ")
     d_floor: float = Field(1e-3, gt=0, lt=1, description="floor on S_D in the score")
+    noise: Literal["isotropic", "data"] = Field(
+        "isotropic", description="periphery and NES noise: N(0, σ² I), or shaped by the data"
+    )
+
+    def shape(self, real_data: np.ndarray) -> np.ndarray | None:
+        """The noise shape L (dim, dim), or None for isotropic noise (see `steps`)."""
+        return steps.noise_shape(real_data) if self.noise == "data" else None
 
 
 class HumanDiffusion:
@@ -63,11 +70,12 @@ class HumanDiffusion:
     ) -> TrialBatch | None:
         if state.phase != "query":
             return None
+        shape = params.shape(problem.real_data)
         around = steps.periphery(
-            problem.real_data, params.num_periphery, params.sigma_nei, state.rng
+            problem.real_data, params.num_periphery, params.sigma_nei, state.rng, shape
         )
-        batch, delta = steps.queries(around.points, nes_of(params), state.rng)
-        state.arrays.update(periphery=around.points, parents=around.parents, delta=delta)
+        batch, u = steps.queries(around.points, nes_of(params), state.rng, shape)
+        state.arrays.update(periphery=around.points, parents=around.parents, delta=u)
         state.phase = "rate"
         return batch
 
@@ -78,7 +86,9 @@ class HumanDiffusion:
         state: MethodState,
         ratings: RatingBatch,
     ) -> MethodState:
-        network, arrays = learn(params, problem.real_data, state, ratings)
+        network, arrays = learn(
+            params, problem.real_data, state, ratings, params.shape(problem.real_data)
+        )
         state.modules["network"] = network.state_dict()
         state.arrays.update(arrays)
         state.phase = "sample"
@@ -113,17 +123,16 @@ def learn(
     centres: np.ndarray,
     state: MethodState,
     ratings: RatingBatch,
+    shape: np.ndarray | None = None,
 ):
-    """Targets from the ratings of the queries in `state`, and the network fitted to them.
+    """Targets from the ratings of the queries in `state` (drawn around `centres`), and the
+    network fitted to them.
 
     Returns the network and the arrays behind it (the D estimates, the observed and regularised
     gradients, the training loss).
     """
-    points, parents = state.arrays["periphery"], state.arrays["parents"]
-    pull = (centres[parents] - points) / params.sigma_nei**2
-    fitted = steps.targets(
-        ratings, state.arrays["delta"], nes_of(params), params.rating_summary, pull, params.lambda_
-    )
+    fitted = round_targets(params, centres, state, ratings, shape)
+    points = state.arrays["periphery"]
     network, losses = steps.fit(params, points, fitted.d, fitted.regularised_grad, state.rng)
     arrays = {
         "d_estimate": fitted.d,
@@ -132,6 +141,21 @@ def learn(
         "training_loss": losses,
     }
     return network, arrays
+
+
+def round_targets(
+    params: HumanDiffusionParams,
+    centres: np.ndarray,
+    state: MethodState,
+    ratings: RatingBatch,
+    shape: np.ndarray | None,
+) -> steps.Targets:
+    """The targets of the queries in `state`: D, the NES and the regularised gradients."""
+    around = steps.Periphery(state.arrays["periphery"], state.arrays["parents"])
+    direction = steps.pull(centres, around, params.sigma_nei, shape)
+    nes = nes_of(params)
+    u = state.arrays["delta"]
+    return steps.targets(ratings, u, nes, params.rating_summary, direction, params.lambda_, shape)
 
 
 def field_grid(points: np.ndarray, num_per_axis: int = 25) -> np.ndarray:

@@ -10,7 +10,12 @@ periphery → queries → targets → fit → sample (Ueda et al., Interspeech 2
 4. `fit`: the two-headed score network (Eq. 7) trained on (x̂, D, ∇̃D).
 5. `sample`: Langevin chains (Eq. 10) with any score function, from given starting points.
 
-Each is a pure function of its inputs and an explicit generator.
+Each is a pure function of its inputs and an explicit generator. Noise may be shaped by the data
+(PriorGrad, Lee et al., ICLR 2022): periphery offsets and NES perturbations then come from
+N(0, σ² Σ) with Σ the real data's covariance scaled to unit mean variance, so that σ_nei and
+σ_NES keep their meaning. With Δ = L u (Σ = L Lᵀ, u ~ N(0, σ² I)), NES on u estimates
+Lᵀ ∇D_Σ, so the gradient is L⁻ᵀ times that; the regulariser becomes the score of
+N(x_n, σ_nei² Σ), Σ⁻¹ (x_n − x̂) / σ_nei². Isotropic noise (`shape` None) is the paper's.
 """
 
 from __future__ import annotations
@@ -46,36 +51,71 @@ class Targets:
     regularised_grad: np.ndarray
 
 
+def noise_shape(real_data: np.ndarray) -> np.ndarray:
+    """L with L Lᵀ = Σ, the real data's (num, dim) covariance scaled to unit mean variance."""
+    cov = np.atleast_2d(np.cov(real_data, rowvar=False))
+    return np.linalg.cholesky(cov / (np.trace(cov) / len(cov)))
+
+
 def periphery(
-    centres: np.ndarray, num_per_centre: int, sigma_nei: float, rng: np.random.Generator
+    centres: np.ndarray,
+    num_per_centre: int,
+    sigma_nei: float,
+    rng: np.random.Generator,
+    shape: np.ndarray | None = None,
 ) -> Periphery:
-    """`num_per_centre` points N(c, σ_nei² I) around each centre c of `centres` (n, dim)."""
+    """`num_per_centre` points N(c, σ_nei² Σ) around each centre c of `centres` (n, dim);
+    Σ = I, or L Lᵀ for a noise `shape` L (dim, dim)."""
     parents = np.repeat(np.arange(len(centres)), num_per_centre)
     noise = rng.standard_normal((len(parents), centres.shape[1]))
+    if shape is not None:
+        noise = noise @ shape.T
     return Periphery(centres[parents] + sigma_nei * noise, parents)
 
 
 def queries(
-    points: np.ndarray, nes: NESEstimator, rng: np.random.Generator
+    points: np.ndarray,
+    nes: NESEstimator,
+    rng: np.random.Generator,
+    shape: np.ndarray | None = None,
 ) -> tuple[TrialBatch, np.ndarray]:
-    """Paired trials x̂ ± Δ around `points` (n, dim) and the perturbations Δ (n, R, dim)."""
-    delta = nes.perturbations(len(points), points.shape[1], rng)
-    return nes.paired_trials(points, delta), delta
+    """Paired trials x̂ ± Δ around `points` (n, dim) and the isotropic draws u (n, R, dim) that
+    made them: Δ = u, or L u for a noise `shape` L."""
+    u = nes.perturbations(len(points), points.shape[1], rng)
+    delta = u if shape is None else u @ shape.T
+    return nes.paired_trials(points, delta), u
+
+
+def pull(
+    centres: np.ndarray,
+    around: Periphery,
+    sigma_nei: float,
+    shape: np.ndarray | None = None,
+) -> np.ndarray:
+    """The regulariser's direction at each periphery point: the score of N(x_n, σ_nei² Σ),
+    shape (num_points, dim)."""
+    offset = (centres[around.parents] - around.points) / sigma_nei**2
+    if shape is None:
+        return offset
+    return np.linalg.solve(shape @ shape.T, offset.T).T
 
 
 def targets(
     ratings: RatingBatch,
-    delta: np.ndarray,
+    u: np.ndarray,
     nes: NESEstimator,
     rating_summary: str,
-    pull: np.ndarray,
+    direction: np.ndarray,
     lambda_: float,
+    shape: np.ndarray | None = None,
 ) -> Targets:
-    """NES gradient and summarised D from paired `ratings`; `pull` (n, dim) is the regulariser's
-    direction (x_n − x̂) / σ_nei², added with weight `lambda_`."""
-    nes_grad = nes.gradient(nes.paired_differences(ratings), delta)
+    """NES gradient and summarised D from paired `ratings` of the queries drawn with `u`;
+    `direction` (n, dim) is the regulariser's (see `pull`), added with weight `lambda_`."""
+    nes_grad = nes.gradient(nes.paired_differences(ratings), u)
+    if shape is not None:
+        nes_grad = np.linalg.solve(shape.T, nes_grad.T).T
     d = summarise(nes.pooled_ratings(ratings), rating_summary)
-    return Targets(d, nes_grad, nes_grad + lambda_ * pull)
+    return Targets(d, nes_grad, nes_grad + lambda_ * direction)
 
 
 def fit(

@@ -32,6 +32,15 @@ FAST = {
         "R": 2,
         "num_samples": 20,
     },
+    "humandiffusion_iter": {
+        "train_steps": 30,
+        "num_steps": 50,
+        "num_centres": 20,
+        "round_steps": 10,
+        "R": 2,
+        "num_rounds": 2,
+        "num_samples": 20,
+    },
     "data_diffusion": {"train_steps": 30, "num_steps": 50, "num_copies": 5, "num_samples": 20},
     "humangan": {"num_updates": 3, "pretrain_steps": 10, "num_samples": 20, "R": 2},
     "humangan_truncated": {"pretrain_steps": 10, "num_samples": 20, "R": 2},
@@ -41,6 +50,7 @@ FAST = {
 VARIANTS = {
     "humangan/restart": ("humangan", {"initialisation": "restart", "max_restarts": 3}),
     "humangan/surrogate": ("humangan", {"discriminator": "surrogate"}),
+    "humandiffusion/data_noise": ("humandiffusion", {"noise": "data"}),
 }
 
 use_method_dirs([EXAMPLE_METHODS])
