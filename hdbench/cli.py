@@ -378,7 +378,13 @@ def ledger_export(args: argparse.Namespace) -> None:
     print(f"wrote {len(table):,} ratings to {out}")
 
 
-COMPARED_METHODS = ["humangan_truncated", "humangan", "humandiffusion", "data_diffusion"]
+COMPARED_METHODS = [
+    "humangan_truncated",
+    "humangan",
+    "humandiffusion",
+    "humandiffusion_iter",
+    "data_diffusion",
+]
 
 
 def run_compare(args: argparse.Namespace) -> None:
