@@ -239,6 +239,11 @@ def open_streams(
 ) -> dict[str, loop.Stream]:
     """The method's and the listening test's journals in `ledger`, with who answers them."""
     slider = oracle.listener.slider
+    if ledger.meta("run_id", spec.run_id) != spec.run_id:
+        raise SpecError(
+            f"{folder}: holds the ledger of another run ({ledger.meta('run_id')}); "
+            "give another folder (--out) or remove this one"
+        )
     ledger.set_meta("run_id", spec.run_id)
     ledger.set_meta("slider", [slider.low, slider.high])
     ledger.set_meta("panel_seeds", panel_seeds(spec, oracle))
@@ -247,7 +252,8 @@ def open_streams(
         budget = spec.budget if name == "method" else None
         streams[name] = loop.Stream(ledger, name, folder / STATE_DIR / f"{name}.npz", None, budget)
         if replay is not None:
-            streams[name].answerer = loop.ReplayAnswerer(Ledger(replay), slider.low, slider.high)
+            recorded = Ledger(replay, create=False)
+            streams[name].answerer = loop.ReplayAnswerer(recorded, slider.low, slider.high)
         elif answers == "simulated":
             streams[name].answerer = simulated_answerer(oracle, ledger, name, spec)
     return streams

@@ -105,8 +105,10 @@ def digest(batch: TrialBatch) -> str:
 class Ledger:
     """One study's SQLite file. Open it with `Ledger(path)`; close it with `close()` or `with`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, create: bool = True) -> None:
         self.path = Path(path)
+        if not create and not self.path.is_file():
+            raise LedgerError(f"{self.path}: no ledger here (expected a study's ledger.sqlite)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")

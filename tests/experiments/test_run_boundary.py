@@ -7,12 +7,15 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from hdbench.cli import main
+from hdbench.errors import SpecError
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import SweepSpec
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.oracles.catalog import BUNDLED_DIR
+from hdbench.studies.ledger import LedgerError
 
 TINY = {"train_steps": 20, "num_steps": 30, "num_samples": 20, "num_copies": 5}
 HD_TINY = {"train_steps": 20, "num_steps": 30, "num_samples": 20, "num_periphery": 1, "R": 2}
@@ -81,3 +84,17 @@ def test_a_replay_of_a_ledger_without_the_batch_names_the_trial(tmp_path):
     row = execute(longer, replay=Path(tmp_path / "a" / "ledger.sqlite")).row
     assert row["status"] == "error"
     assert "the run asks for trial m1-0, which it lacks" in row["error"]
+
+
+def test_a_run_folder_of_another_run_is_refused_before_anything_runs(tmp_path):
+    first = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY)
+    execute(first, folder=tmp_path)
+    other = first.model_copy(update={"seed": 1})
+    with pytest.raises(SpecError, match="holds the ledger of another run"):
+        execute(other, folder=tmp_path)
+
+
+def test_a_replay_of_a_missing_ledger_says_so(tmp_path):
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY)
+    with pytest.raises(LedgerError, match="no ledger here"):
+        execute(spec, replay=tmp_path / "missing.sqlite")
