@@ -19,3 +19,8 @@ class BudgetExceededError(HdbenchError):
 
 class RatingsNotReadyError(HdbenchError):
     """A batch's ratings were asked for before the panel answered them."""
+
+
+class ExactSamplingError(HdbenchError):
+    """The exact target p_D cannot be sampled: too costly for its kind, or a sampler's limit was
+    reached; the message says which and what to change."""

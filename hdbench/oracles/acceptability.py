@@ -17,6 +17,10 @@ from typing import ClassVar
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from hdbench.errors import ExactSamplingError
+from hdbench.oracles.envelope import EnvelopeSampler
+from hdbench.rng import named_generator
+
 #: Densities below this are treated as zero when a log is needed.
 LOG_FLOOR = 1e-300
 
@@ -39,9 +43,12 @@ class KindParams(BaseModel):
 class Acceptability(ABC):
     """The truth behind an oracle.
 
-    Subclasses give D and, where they can, closed forms for the rest. The generic fallbacks are
-    numerically exact: rejection sampling with D itself as the acceptance probability (valid
-    because D ≤ 1), quadrature for the normaliser, central differences for the gradient.
+    Subclasses give D and, where they can, closed forms for the rest. The generic fallbacks work
+    in any dimension: exact samples by rejection from an envelope fitted to D
+    (`hdbench.oracles.envelope`, whose module docstring argues its exactness), the normaliser by
+    quadrature over the box (dim ≤ 3) or by importance sampling from that envelope (above), the
+    gradient by central differences. A kind that cannot draw exact samples in its dimension
+    says why in `sampling_limit`, and `sample` and `normaliser` raise ExactSamplingError with it.
     """
 
     Params: ClassVar[type[KindParams]]
@@ -63,6 +70,14 @@ class Acceptability(ABC):
     def bounds(self) -> np.ndarray:
         """Box of shape (dim, 2) holding all but a negligible share of p_D; used for grids."""
 
+    @property
+    def label(self) -> str:
+        """The kind's registry name and the dimension, for messages: `python (dim 8)`."""
+        from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+
+        names = [name for name, kind in ACCEPTABILITY_KINDS.items() if kind is type(self)]
+        return f"{names[0] if names else type(self).__name__} (dim {self.dim})"
+
     def own_real_data(self, num: int, seed: int) -> np.ndarray | None:
         """Real data of shape (num, dim) that belong to the kind (a corpus), or None for the
         spec's N(mean, cov) draw."""
@@ -73,26 +88,46 @@ class Acceptability(ABC):
         """Modes of p_D with their masses; empty when the kind has no distinct modes."""
         return ()
 
+    def sampling_limit(self) -> str | None:
+        """One line saying why exact target samples are out of reach here, or None."""
+        return None
+
+    def _require_exact(self) -> None:
+        limit = self.sampling_limit()
+        if limit is not None:
+            raise ExactSamplingError(limit)
+
     @cached_property
     def peak(self) -> float:
-        """max D, evaluated at the modes and over a grid of the box."""
+        """max D, evaluated at the modes and over a grid of the box (dim ≤ 3), or at uniform
+        points of the box and where the envelope's pilot found D largest (above)."""
         probes = [m.location[None] for m in self.modes]
         if self.dim <= 3:
             probes.append(box_grid(self.bounds, 201 if self.dim <= 2 else 41)[0])
-        else:
-            probes.append(np.random.default_rng(0).uniform(*self.bounds.T, (20_000, self.dim)))
-        return float(max(self(p).max() for p in probes))
+            return float(max(self(p).max() for p in probes))
+        probes.append(named_generator(0, "peak").uniform(*self.bounds.T, (20_000, self.dim)))
+        seen = self.envelope.max_density_seen if self.sampling_limit() is None else 0.0
+        return float(max(seen, *(self(p).max() for p in probes)))
 
     @cached_property
     def normaliser(self) -> float:
-        """∫D(x) dx over the box: midpoint rule for dim ≤ 3, Monte Carlo (10⁶ points) above."""
+        """∫D(x) dx over the box: midpoint rule for dim ≤ 3, importance sampling above (the
+        envelope's `NUM_PILOT` draws; `envelope.diagnostics` gives its standard error)."""
+        self._require_exact()
+        if self.dim > 3:
+            return self.envelope.diagnostics.normaliser
         lo, hi = self.bounds.T
-        volume = float(np.prod(hi - lo))
-        if self.dim <= 3:
-            points, _ = box_grid(self.bounds, {1: 20_001, 2: 801, 3: 161}[self.dim])
-        else:
-            points = np.random.default_rng(0).uniform(lo, hi, (1_000_000, self.dim))
-        return volume * float(self(points).mean())
+        points, _ = box_grid(self.bounds, {1: 20_001, 2: 801, 3: 161}[self.dim])
+        return float(np.prod(hi - lo)) * float(self(points).mean())
+
+    @cached_property
+    def envelope(self) -> EnvelopeSampler:
+        """The generic sampler's envelope, fitted once, from the modes if any, with a fixed seed."""
+        self._require_exact()
+        starts = [(mode.location, mode.cov) for mode in self.modes]
+        return EnvelopeSampler(
+            self, self.bounds, starts, self.label, named_generator(0, "envelope")
+        )
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         """∇D at x of shape (n, dim); returns (n, dim). Central differences unless overridden."""
@@ -109,18 +144,10 @@ class Acceptability(ABC):
         return self.grad(x) / np.maximum(self(x), LOG_FLOOR)[:, None]
 
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
-        """Exact samples from p_D restricted to the box, shape (num, dim), by rejection."""
-        lo, hi = self.bounds.T
-        accepted: list[np.ndarray] = []
-        num_accepted = 0
-        acceptance = max(self.normaliser / float(np.prod(hi - lo)), 1e-6)
-        while num_accepted < num:
-            batch = int(min(4_000_000, 1.2 * (num - num_accepted) / acceptance + 64))
-            x = rng.uniform(lo, hi, (batch, self.dim))
-            keep = x[rng.uniform(size=batch) < self(x)]
-            accepted.append(keep)
-            num_accepted += len(keep)
-        return np.concatenate(accepted)[:num]
+        """Exact samples from p_D restricted to the box, shape (num, dim): rejection from the
+        fitted envelope. ExactSamplingError (one line) when out of reach."""
+        self._require_exact()
+        return self.envelope.sample(num, rng)
 
 
 def box_grid(bounds: np.ndarray, num_per_axis: int) -> tuple[np.ndarray, float]:

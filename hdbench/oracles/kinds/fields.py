@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 
@@ -30,3 +32,17 @@ def gaussian_log_bump(x: np.ndarray, mean: np.ndarray, precision: np.ndarray) ->
     """-½ (x - mean)ᵀ precision (x - mean) for x (n, dim); returns (n,)."""
     centred = x - mean
     return -0.5 * np.einsum("ni,ij,nj->n", centred, precision, centred)
+
+
+def fill_vector(data: Any, vector: str) -> Any:
+    """Before validation of a kind that takes `dim`: a missing `vector` (the mean, the centre)
+    becomes zeros of length `dim`; a given one must have `dim` entries."""
+    if not isinstance(data, dict) or not isinstance(data.get("dim"), int) or data["dim"] < 1:
+        return data
+    dim = data["dim"]
+    if vector not in data:
+        return {**data, vector: [0.0] * dim}
+    given = data[vector]
+    if isinstance(given, list) and len(given) != dim:
+        raise ValueError(f"{vector}: expected {dim} numbers (dim = {dim}), got {len(given)}")
+    return data

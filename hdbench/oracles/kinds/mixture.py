@@ -1,8 +1,10 @@
 """`mixture`: a sum of Gaussian bumps, D(x) = Σ_k h_k exp(-½ (x-μ_k)ᵀ Σ_k⁻¹ (x-μ_k)).
 
-p_D is then a Gaussian mixture with weights w_k ∝ h_k √det(2π Σ_k), sampled in closed form.
-Bumps are listed one by one, or laid out as a ring or a square grid. The sum must stay ≤ 1,
-which the spec loader checks.
+p_D is then a Gaussian mixture with weights w_k ∝ h_k √det(2π Σ_k) (each bump's height times
+its Gaussian normaliser), sampled in closed form in any dimension. Bumps are listed one by one
+anywhere (the means' length sets the dimension), or laid out as a ring (in the plane of the
+first two axes) or a square grid (over the first `axes` axes) in `dim` dimensions. The sum must
+stay ≤ 1, which the spec loader checks.
 """
 
 from __future__ import annotations
@@ -14,6 +16,9 @@ from scipy.special import logsumexp, softmax
 from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.kinds.fields import check_covariance, check_vector, gaussian_log_bump
+
+#: Most bumps a grid may have (num_per_axis ** axes): D costs a term per bump.
+MAX_BUMPS = 4096
 
 
 class Bump(KindParams):
@@ -47,26 +52,55 @@ class Bump(KindParams):
 
 
 class RingLayout(KindParams):
+    """`num_bumps` bumps evenly on a circle of `radius` in the plane of the first two axes;
+    each bump is isotropic in all `dim` axes, so the target is thin off that plane."""
+
     num_bumps: int = Field(8, ge=1)
     radius: float = Field(4.0, gt=0.0)
     sd: float = Field(0.5, gt=0.0)
     peak: float = Field(0.9, gt=0.0, le=1.0)
+    dim: int = Field(2, ge=2, description="dimension of the space the ring lies in")
 
     def bumps(self) -> list[Bump]:
         angles = 2 * np.pi * np.arange(self.num_bumps) / self.num_bumps
-        centres = self.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
+        centres = np.zeros((self.num_bumps, self.dim))
+        centres[:, :2] = self.radius * np.stack([np.cos(angles), np.sin(angles)], axis=1)
         return [Bump(mean=list(c), sd=self.sd, peak=self.peak) for c in centres]
 
 
 class GridLayout(KindParams):
+    """A square grid of `num_per_axis` bumps per axis over the first `axes` axes (all `dim`
+    by default), centred on the origin; the other axes are 0 at every bump."""
+
     num_per_axis: int = Field(5, ge=1)
     spacing: float = Field(2.0, gt=0.0)
     sd: float = Field(0.3, gt=0.0)
     peak: float = Field(0.9, gt=0.0, le=1.0)
+    dim: int = Field(2, ge=1)
+    axes: int | None = Field(None, ge=1, description="axes the grid spans; default: all")
+
+    @model_validator(mode="after")
+    def _size(self) -> GridLayout:
+        axes = self.num_axes
+        if axes > self.dim:
+            raise ValueError(f"axes: expected at most dim = {self.dim}, got {axes}")
+        if self.num_per_axis**axes > MAX_BUMPS:
+            raise ValueError(
+                f"expected at most {MAX_BUMPS:,} bumps, got num_per_axis ** axes = "
+                f"{self.num_per_axis} ** {axes}; set `axes` to span fewer axes"
+            )
+        return self
+
+    @property
+    def num_axes(self) -> int:
+        return self.dim if self.axes is None else self.axes
 
     def bumps(self) -> list[Bump]:
         ticks = self.spacing * (np.arange(self.num_per_axis) - (self.num_per_axis - 1) / 2)
-        return [Bump(mean=[a, b], sd=self.sd, peak=self.peak) for a in ticks for b in ticks]
+        spanned = np.stack(np.meshgrid(*[ticks] * self.num_axes, indexing="ij"), axis=-1)
+        centres = np.zeros((self.num_per_axis**self.num_axes, self.dim))
+        centres[:, : self.num_axes] = spanned.reshape(-1, self.num_axes)
+        return [Bump(mean=list(c), sd=self.sd, peak=self.peak) for c in centres]
 
 
 class MixtureParams(KindParams):
@@ -99,7 +133,7 @@ class MixtureAcceptability(Acceptability):
         self.dim = means.shape[1]
         self.precisions = np.linalg.inv(covs)
         self._chols = np.linalg.cholesky(covs)
-        bump_mass = heights * np.sqrt(np.linalg.det(2 * np.pi * covs))
+        bump_mass = heights * np.exp(0.5 * np.linalg.slogdet(2 * np.pi * covs)[1])
         self._normaliser = float(bump_mass.sum())
         self.weights = bump_mass / bump_mass.sum()
 
@@ -124,9 +158,12 @@ class MixtureAcceptability(Acceptability):
         return np.exp(logsumexp(self._log_terms(x), axis=1))
 
     def score(self, x: np.ndarray) -> np.ndarray:
+        """Σ_k r_k(x) Σ_k⁻¹ (μ_k - x), r the bumps' responsibilities: shape (n, dim)."""
         responsibilities = softmax(self._log_terms(x), axis=1)
-        pulls = -np.einsum("nki,kij->nkj", x[:, None, :] - self.means[None], self.precisions)
-        return np.einsum("nk,nkj->nj", responsibilities, pulls)
+        score = np.zeros_like(x)
+        for k, (mean, precision) in enumerate(zip(self.means, self.precisions, strict=True)):
+            score += responsibilities[:, k, None] * ((mean - x) @ precision)
+        return score
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self(x)[:, None] * self.score(x)
@@ -150,4 +187,9 @@ class MixtureAcceptability(Acceptability):
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
         component = rng.choice(len(self.weights), size=num, p=self.weights)
         noise = rng.standard_normal((num, self.dim))
-        return self.means[component] + np.einsum("nij,nj->ni", self._chols[component], noise)
+        # Per bump rather than one (num, dim, dim) gather: memory stays O(num · dim).
+        samples = self.means[component]
+        for k, chol in enumerate(self._chols):
+            mine = component == k
+            samples[mine] += noise[mine] @ chol.T
+        return samples

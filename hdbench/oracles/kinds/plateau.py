@@ -6,19 +6,28 @@ the mean of ratings is biased low and the mode of their density is not (Ueda et 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hdbench.oracles.acceptability import KindParams
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+from hdbench.oracles.kinds.fields import fill_vector
 from hdbench.oracles.kinds.radial import RadialAcceptability
 
 
 class PlateauParams(KindParams):
+    dim: int | None = Field(None, ge=1, description="dimension; default: the centre's length")
     centre: list[float] = Field(min_length=1)
     radius: float = Field(3.0, gt=0.0, description="radius r₀ of the flat top")
     edge: float = Field(0.5, gt=0.0, description="width w of the soft edge")
     height: float = Field(1.0, gt=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_centre(cls, data: Any) -> Any:
+        return fill_vector(data, "centre")
 
 
 @ACCEPTABILITY_KINDS.register("plateau")
@@ -37,5 +46,5 @@ class PlateauAcceptability(RadialAcceptability):
         return -1.0 / (self.edge * (1.0 + np.exp((self.radius - r) / self.edge)))
 
     @property
-    def max_radius(self) -> float:
+    def support_radius(self) -> float:
         return self.radius + 25.0 * self.edge

@@ -1,20 +1,30 @@
 """`python`: a user's own D, named as `module:function`.
 
 The function takes points of shape (n, dim) and returns D of shape (n,) in [0, 1]. Its target is
-p_D restricted to the given `bounds`; sampling is by rejection, exact because D ≤ 1 is its own
-envelope; the normaliser by quadrature (dim ≤ 3) or Monte Carlo; the score by central differences.
+p_D restricted to the given `bounds`, in any dimension: exact samples by rejection from an
+envelope fitted to D (`hdbench.oracles.envelope`, started from the listed `modes`, if any), the
+normaliser by quadrature (dim ≤ 3) or importance sampling from that envelope, the score by
+central differences. The bounds must hold D's mass: when the envelope's draws see more than
+`MAX_OUTSIDE_SHARE` of it outside them, or D is 0 everywhere they looked inside them, sampling
+stops with one line saying so (it used to loop for ever).
 """
 
 from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
+from functools import cached_property
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
+from hdbench.errors import SpecError
 from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
+from hdbench.oracles.envelope import EnvelopeSampler
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+
+#: Largest share of D's mass the bounds may leave out.
+MAX_OUTSIDE_SHARE = 0.01
 
 
 def import_callable(path: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -62,7 +72,7 @@ class PythonParams(KindParams):
 @ACCEPTABILITY_KINDS.register("python")
 class PythonAcceptability(Acceptability):
     Params = PythonParams
-    description = "your own D(x), named as module:function; exact target by rejection sampling"
+    description = "your own D(x), named as module:function; exact target by fitted rejection"
 
     def __init__(self, function: str, dim: int, bounds: list, modes: list[dict]) -> None:
         self.function_name = function
@@ -89,3 +99,14 @@ class PythonAcceptability(Acceptability):
     @property
     def modes(self) -> tuple[Mode, ...]:
         return self._modes
+
+    @cached_property
+    def envelope(self) -> EnvelopeSampler:
+        envelope = super().envelope
+        outside = envelope.diagnostics.outside_share
+        if outside > MAX_OUTSIDE_SHARE:
+            raise SpecError(
+                f"{self.function_name}: bounds: about {outside:.0%} of D's mass lies outside "
+                f"them; expected bounds that hold all but {MAX_OUTSIDE_SHARE:.0%} of it"
+            )
+        return envelope

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from hdbench.oracles.acceptability import KindParams
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+from hdbench.oracles.kinds.fields import fill_vector
 from hdbench.oracles.kinds.radial import RadialAcceptability
 
 
 class RingParams(KindParams):
+    dim: int | None = Field(None, ge=1, description="dimension; default: the centre's length")
     centre: list[float] = Field(min_length=1)
     radius: float = Field(3.0, gt=0.0, description="radius r₀ of the ridge")
     width: float = Field(0.6, gt=0.0, description="standard deviation w across the ridge")
     height: float = Field(0.9, gt=0.0, le=1.0)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fill_centre(cls, data: Any) -> Any:
+        return fill_vector(data, "centre")
 
 
 @ACCEPTABILITY_KINDS.register("ring")
@@ -33,5 +42,5 @@ class RingAcceptability(RadialAcceptability):
         return -(r - self.radius) / self.width**2
 
     @property
-    def max_radius(self) -> float:
+    def support_radius(self) -> float:
         return self.radius + 6.5 * self.width
