@@ -100,14 +100,16 @@ class Acceptability(ABC):
     @cached_property
     def peak(self) -> float:
         """max D, evaluated at the modes and over a grid of the box (dim ≤ 3), or at uniform
-        points of the box and where the envelope's pilot found D largest (above)."""
+        points of the box and at 2,000 exact samples, which sit where D is high (above)."""
         probes = [m.location[None] for m in self.modes]
         if self.dim <= 3:
             probes.append(box_grid(self.bounds, 201 if self.dim <= 2 else 41)[0])
-            return float(max(self(p).max() for p in probes))
-        probes.append(named_generator(0, "peak").uniform(*self.bounds.T, (20_000, self.dim)))
-        seen = self.envelope.max_density_seen if self.sampling_limit() is None else 0.0
-        return float(max(seen, *(self(p).max() for p in probes)))
+        else:
+            rng = named_generator(0, "peak")
+            probes.append(rng.uniform(*self.bounds.T, (20_000, self.dim)))
+            if self.sampling_limit() is None:
+                probes.append(self.sample(2_000, rng))
+        return float(max(self(p).max() for p in probes))
 
     @cached_property
     def normaliser(self) -> float:

@@ -12,7 +12,8 @@ Rejection from the box (accept x ~ U(box) with probability D(x)) is exact but it
    responsibility), with the weights w = D · 1_box / q tempered to w^β, β ≤ 1 the largest power
    that keeps an effective sample size of half the draws, so that a broad start is never
    collapsed onto one lucky point. Components start at the kind's listed modes, else at the box.
-2. **Bound** the ratio: M = `MARGIN` × max D/q over `NUM_PILOT` fresh draws.
+2. **Bound** the ratio: M = `MARGIN` × max D/q over `NUM_PILOT` fresh draws, for the fitted
+   scales widened by each of `WIDENINGS`; the widening with the best acceptance ∫D / M is kept.
 3. **Reject**: draw x ~ q, keep it when x is in the box and U < D(x) / (M q(x)). When
    D ≤ M q on the box the kept points are exact draws from p_D, whatever q is (Devroye,
    "Non-Uniform Random Variate Generation", 1986, §II.3), at an acceptance rate ∫D / M.
@@ -60,6 +61,10 @@ MAX_PROPOSALS = 20_000_000
 MAX_BATCH = 200_000
 #: Share of the draws' effective sample size kept while tempering.
 ESS_SHARE = 0.5
+#: Widenings of the fitted scales tried for the envelope (sd multipliers).
+WIDENINGS = (1.0, 1.1, 1.25, 1.5, 2.0)
+#: Components the fit starts from when the kind lists no modes.
+NUM_START_COMPONENTS = 8
 #: Components whose weight falls below this are dropped.
 MIN_COMPONENT_WEIGHT = 1e-3
 
@@ -74,6 +79,13 @@ class StudentMixture:
     locations: np.ndarray
     scales: np.ndarray
     nu: float = DEGREES_OF_FREEDOM
+    widening: float = 1.0
+
+    def widened(self, factor: float) -> StudentMixture:
+        """The same mixture with every scale's standard deviations times `factor`."""
+        return StudentMixture(
+            self.weights, self.locations, self.scales * factor**2, self.nu, self.widening * factor
+        )
 
     @property
     def dim(self) -> int:
@@ -114,16 +126,37 @@ class StudentMixture:
 
 
 @dataclass(frozen=True)
+class Pilot:
+    """Draws of a proposal: D at them (n,), log q (n,), and weights D · 1_box / q (n,)."""
+
+    proposal: StudentMixture
+    values: np.ndarray
+    log_q: np.ndarray
+    weights: np.ndarray
+
+    @property
+    def proposal_widening(self) -> float:
+        return self.proposal.widening
+
+    @property
+    def acceptance(self) -> float:
+        """Estimated acceptance mean(w) / max(w) of rejection with this proposal (margin 1)."""
+        top = self.weights.max()
+        return float(self.weights.mean() / top) if top > 0 else 0.0
+
+
+@dataclass(frozen=True)
 class EnvelopeDiagnostics:
     """How well the envelope fits: the normaliser ∫_box D with its standard error, the pilot's
     effective sample size (out of `NUM_PILOT`), the expected acceptance rate ∫D / M, the share of
-    D's mass that the pilot saw outside the box, and the fit steps taken."""
+    D's mass that the pilot saw outside the box, the widening chosen and the fit steps taken."""
 
     normaliser: float
     normaliser_se: float
     effective_sample_size: float
     acceptance: float
     outside_share: float
+    widening: float
     num_fit_steps: int
 
     def describe(self) -> str:
@@ -152,30 +185,45 @@ class EnvelopeSampler:
     ) -> None:
         self.density_fn, self.bounds, self.name = density_fn, np.asarray(bounds, float), name
         self.dim = len(self.bounds)
-        self.proposal, num_steps = self._fit(self._start(starts), rng)
-        pilot = self.proposal.draw(NUM_PILOT, rng)
-        values, log_q = self.density_fn(pilot), self.proposal.log_density(pilot)
-        weights = np.where(self._inside(pilot), values, 0.0) * np.exp(-log_q)
-        normaliser = float(weights.mean())
-        if normaliser <= 0.0:
+        fitted, num_steps = self._fit(self._start(starts, rng), rng)
+        # Widen the fit where that pays: the acceptance ∫D / M estimated on fresh pilot draws
+        # for each widening, the best kept (a curved p_D needs wider components at its tips).
+        pilots = [self._pilot(fitted.widened(widening), rng) for widening in WIDENINGS]
+        best = max(pilots, key=lambda pilot: pilot.acceptance)
+        if best.weights.max() <= 0.0:
             raise ExactSamplingError(self._zero_message(NUM_PILOT))
-        #: The largest D seen at the pilot's points, a lower bound on the peak.
-        self.max_density_seen = float(values.max())
-        self.bound = MARGIN * float(weights.max())
-        outside = (values * np.exp(-log_q)).mean() - normaliser
+        self.proposal = best.proposal
+        self.bound = MARGIN * float(best.weights.max())
+        normaliser = float(best.weights.mean())
+        outside = float((best.values * np.exp(-best.log_q)).mean()) - normaliser
         self.diagnostics = EnvelopeDiagnostics(
             normaliser=normaliser,
-            normaliser_se=float(weights.std(ddof=1) / np.sqrt(NUM_PILOT)),
-            effective_sample_size=float(weights.sum() ** 2 / (weights**2).sum()),
+            normaliser_se=float(best.weights.std(ddof=1) / np.sqrt(NUM_PILOT)),
+            effective_sample_size=float(best.weights.sum() ** 2 / (best.weights**2).sum()),
             acceptance=normaliser / self.bound,
-            outside_share=float(outside / (outside + normaliser)),
+            outside_share=outside / (outside + normaliser),
+            widening=best.proposal_widening,
             num_fit_steps=num_steps,
         )
 
-    def _start(self, starts: list[tuple[np.ndarray, np.ndarray]]) -> StudentMixture:
+    def _pilot(self, proposal: StudentMixture, rng: np.random.Generator) -> Pilot:
+        """`NUM_PILOT` draws of `proposal` with D at each of them (inside and outside the box)."""
+        x = proposal.draw(NUM_PILOT, rng)
+        values, log_q = self.density_fn(x), proposal.log_density(x)
+        weights = np.where(self._inside(x), values, 0.0) * np.exp(-log_q)
+        return Pilot(proposal, values, log_q, weights)
+
+    def _start(
+        self, starts: list[tuple[np.ndarray, np.ndarray]], rng: np.random.Generator
+    ) -> StudentMixture:
+        """The given starts, or `NUM_START_COMPONENTS` broad components at random points of the
+        box's middle half: several, so that the fit can bend to a curved or multimodal p_D."""
         if not starts:
             lo, hi = self.bounds.T
-            starts = [(0.5 * (lo + hi), np.diag((0.25 * (hi - lo)) ** 2))]
+            centres = rng.uniform(
+                0.75 * lo + 0.25 * hi, 0.25 * lo + 0.75 * hi, (NUM_START_COMPONENTS, self.dim)
+            )
+            starts = [(c, np.diag((0.25 * (hi - lo)) ** 2)) for c in centres]
         k = len(starts)
         return StudentMixture(
             np.full(k, 1.0 / k),
@@ -239,7 +287,8 @@ class EnvelopeSampler:
             if num_proposals >= MAX_PROPOSALS:
                 raise ExactSamplingError(self._exhausted_message(num, num_kept, num_proposals))
             acceptance = max(self.diagnostics.normaliser / bound, 1e-9)
-            batch = int(min(MAX_BATCH, 1.2 * (num - num_kept) / acceptance + 64))
+            wanted = 1.2 * (num - num_kept) / acceptance + 64
+            batch = int(min(MAX_BATCH, MAX_PROPOSALS - num_proposals, wanted))
             x = self.proposal.draw(batch, rng)
             ratio = np.exp(self._log_weights(x, self.proposal)) / bound
             num_proposals += batch
