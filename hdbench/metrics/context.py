@@ -97,21 +97,25 @@ class TruthContext:
     """The exact truth and everything precomputed from it; see the module docstring.
 
     Shapes: real_data (num_real, dim), reference (num_reference, dim), target_cov and real_cov
-    (dim, dim), knn_radii (num_reference,). `grid` is None unless dim == 2.
+    (dim, dim), knn_radii (num_reference,). `grid` is None unless dim == 2. A truth that cannot
+    draw exact samples (`truth.sampling_limit()`, e.g. the vowel space above dim 2) leaves
+    reference, target_cov, knn_radii and grid None and the three scalars NaN; `sampling_limit`
+    keeps its one line, and the metrics that need them are NaN.
     """
 
     truth: Acceptability
     real_data: np.ndarray
-    reference: np.ndarray
+    reference: np.ndarray | None
     seed: int
-    target_cov: np.ndarray
+    target_cov: np.ndarray | None
     real_cov: np.ndarray
     grid: TargetGrid | None
     num_neighbours: int
-    knn_radii: np.ndarray
+    knn_radii: np.ndarray | None
     bandwidth: float
     reference_kernel_mean: float
     reference_distance_mean: float
+    sampling_limit: str | None = None
 
     @property
     def dim(self) -> int:
@@ -137,6 +141,9 @@ class TruthContext:
             )
         if bins < 1:
             raise SpecError(f"bins: expected a positive number of cells per axis, got {bins}")
+        limit = truth.sampling_limit()
+        if limit is not None:
+            return cls.without_target(truth, real, seed, limit)
         reference = truth.sample(num_reference, named_generator(seed, "metrics", "reference"))
         moments = truth.sample(NUM_MOMENT_SAMPLES, named_generator(seed, "metrics", "moments"))
         distances = pdist(reference)
@@ -154,6 +161,27 @@ class TruthContext:
             bandwidth=bandwidth,
             reference_kernel_mean=float(np.exp(-(distances**2) / (2 * bandwidth**2)).mean()),
             reference_distance_mean=float(distances.mean()),
+        )
+
+    @classmethod
+    def without_target(
+        cls, truth: Acceptability, real: np.ndarray, seed: int, limit: str
+    ) -> TruthContext:
+        """A context for a truth with no exact target: D and the real data only."""
+        return cls(
+            truth=truth,
+            real_data=_frozen(real),
+            reference=None,
+            seed=seed,
+            target_cov=None,
+            real_cov=_frozen(np.atleast_2d(np.cov(real, rowvar=False))),
+            grid=None,
+            num_neighbours=NUM_NEIGHBOURS,
+            knn_radii=None,
+            bandwidth=np.nan,
+            reference_kernel_mean=np.nan,
+            reference_distance_mean=np.nan,
+            sampling_limit=limit,
         )
 
 

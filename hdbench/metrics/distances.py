@@ -33,7 +33,7 @@ from scipy.spatial.distance import cdist, pdist
 
 from hdbench.metrics.context import TruthContext
 from hdbench.metrics.grid import planar_grid
-from hdbench.metrics.metric import is_planar, register_metric
+from hdbench.metrics.metric import has_target_samples, is_planar, register_metric
 from hdbench.rng import named_generator
 
 #: Random directions of the sliced Wasserstein distance.
@@ -48,6 +48,7 @@ MASS_FLOOR = 1e-12
     low=-2.0,
     high=2.0,
     description="unbiased MMD² to exact target samples, Gaussian kernel at the median distance",
+    applies=has_target_samples,
 )
 def mmd2(samples: np.ndarray, context: TruthContext) -> float:
     """MMD²_u between samples (n, dim) and the reference sample (m, dim)."""
@@ -63,6 +64,7 @@ def mmd2(samples: np.ndarray, context: TruthContext) -> float:
     low=-math.inf,
     high=math.inf,
     description="energy distance to exact target samples (U-statistic form)",
+    applies=has_target_samples,
 )
 def energy_distance(samples: np.ndarray, context: TruthContext) -> float:
     """Energy distance between samples (n, dim) and the reference sample (m, dim)."""
@@ -96,6 +98,7 @@ def wasserstein2_squared_1d(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     low=0.0,
     high=math.inf,
     description="sliced Wasserstein-2 distance to exact target samples, 500 projections",
+    applies=has_target_samples,
 )
 def sliced_w2(samples: np.ndarray, context: TruthContext) -> float:
     """SW₂ between samples (n, dim) and the reference sample (m, dim)."""

@@ -8,6 +8,8 @@ ones, because spread-out samples have large k-NN balls (see `hdbench.metrics.prd
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pandas as pd
 
@@ -21,19 +23,20 @@ BRACKET_COLUMNS = ["bracket", "metric", "mean", "sd", "num_samples", "num_repeat
 
 
 def evaluate(samples: np.ndarray, context: TruthContext) -> dict[str, float]:
-    """Every applicable metric on samples of shape (n, dim): {column: value}.
+    """Every metric on samples of shape (n, dim): {column: value}.
 
-    Inapplicable metrics (mode metrics without modes, grid metrics outside dim 2) are absent.
-    Per-dimension metrics add columns `<name>_d<i>` right after their total.
+    A metric that does not apply (mode metrics without modes, grid metrics outside dim 2,
+    distances to target samples a kind cannot draw) is NaN; its registry entry's `note` says
+    why. Per-dimension metrics add columns `<name>_d<i>` right after their total.
     """
     points = check_samples(samples, context.dim)
     scores: dict[str, float] = {}
     for name, metric in METRICS.items():
-        if not metric.applies(context):
-            continue
-        scores[name] = float(metric.fn(points, context))
+        applies = metric.applies(context)
+        scores[name] = float(metric.fn(points, context)) if applies else math.nan
         if metric.per_dim_fn is not None:
-            for axis, value in enumerate(metric.per_dim_fn(points, context)):
+            values = metric.per_dim_fn(points, context) if applies else [math.nan] * context.dim
+            for axis, value in enumerate(values):
                 scores[f"{name}_d{axis}"] = float(value)
     return scores
 
@@ -50,16 +53,16 @@ def floor_and_ceiling(
     """Scores of uniform box samples (floor) and exact target samples (ceiling) of size n.
 
     Tidy table, one row per (bracket, metric column): columns `BRACKET_COLUMNS`, with the mean
-    and the standard deviation (ddof = 1) over `num_repeats` independent sample sets.
+    and the standard deviation (ddof = 1) over `num_repeats` independent sample sets. A truth
+    with no exact target (`context.sampling_limit`) has no ceiling rows.
     """
     if num_samples < MIN_SAMPLES:
         raise SpecError(f"num_samples: expected at least {MIN_SAMPLES}, got {num_samples}")
     if num_repeats < 2:
         raise SpecError(f"num_repeats: expected at least 2 (for an sd), got {num_repeats}")
-    draws = {
-        "floor": lambda rng: uniform_box_samples(context, num_samples, rng),
-        "ceiling": lambda rng: context.truth.sample(num_samples, rng),
-    }
+    draws = {"floor": lambda rng: uniform_box_samples(context, num_samples, rng)}
+    if context.sampling_limit is None:
+        draws["ceiling"] = lambda rng: context.truth.sample(num_samples, rng)
     rows = []
     for bracket, draw in draws.items():
         scores = pd.DataFrame(

@@ -36,19 +36,28 @@ MIN_SAMPLES = 6
 _PER_DIM_COLUMN = re.compile(r"^(?P<name>.+)_d(?P<axis>\d+)$")
 
 
-def always(context: TruthContext) -> bool:
-    """Applies to every oracle."""
-    return True
+@dataclass(frozen=True)
+class Scope:
+    """Where a metric applies: a test on the context and, where it fails, why, in a few words
+    that tables print beside the NaN the metric is then given (e.g. "2-D only")."""
+
+    note: str
+    test: Predicate
+
+    def __call__(self, context: TruthContext) -> bool:
+        return self.test(context)
 
 
-def has_modes(context: TruthContext) -> bool:
-    """Applies when the truth lists distinct modes."""
-    return len(context.truth.modes) > 0
-
-
-def is_planar(context: TruthContext) -> bool:
-    """Applies in dim 2, where the context holds a grid over the box."""
-    return context.grid is not None
+#: Applies to every oracle.
+always = Scope("", lambda context: True)
+#: Applies when the truth lists distinct modes.
+has_modes = Scope("needs the target's modes", lambda context: len(context.truth.modes) > 0)
+#: Applies in dim 2, where the context holds a grid over the box.
+is_planar = Scope("2-D only", lambda context: context.grid is not None)
+#: Applies when the truth can draw exact target samples (the context holds a reference).
+has_target_samples = Scope(
+    "needs exact target samples", lambda context: context.reference is not None
+)
 
 
 @dataclass(frozen=True)
@@ -56,7 +65,8 @@ class Metric:
     """One registered metric and its metadata.
 
     `fn(samples, context)` takes samples of shape (n, dim) and returns a float in [low, high];
-    `per_dim_fn`, when given, returns shape (dim,) with the same direction and range.
+    `per_dim_fn`, when given, returns shape (dim,) with the same direction and range. Where
+    `applies` fails the metric is NaN, and `note` says why.
     """
 
     name: str
@@ -65,8 +75,13 @@ class Metric:
     high: float
     description: str
     fn: MetricFn
-    applies: Predicate = always
+    applies: Scope = always
     per_dim_fn: PerDimFn | None = None
+
+    @property
+    def note(self) -> str:
+        """Why the metric may be NaN for an oracle ("2-D only"), or "" when it always applies."""
+        return self.applies.note
 
     def is_better(self, value: float, other: float) -> bool:
         """Whether `value` is strictly better than `other` in this metric's direction."""
@@ -88,7 +103,7 @@ def register_metric(
     low: float,
     high: float,
     description: str,
-    applies: Predicate = always,
+    applies: Scope = always,
     per_dim_fn: PerDimFn | None = None,
 ) -> Callable[[MetricFn], MetricFn]:
     """Decorator: register the decorated function as metric `name`; returns it unchanged."""

@@ -34,7 +34,7 @@ from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
 from hdbench.metrics.context import TruthContext, knn_radii
-from hdbench.metrics.metric import register_metric
+from hdbench.metrics.metric import has_target_samples, register_metric
 
 
 def ball_counts(points: np.ndarray, centres: np.ndarray, radii: np.ndarray) -> np.ndarray:
@@ -69,6 +69,7 @@ def prdc_coverage_of(real: np.ndarray, real_radii: np.ndarray, fake: np.ndarray)
     low=0.0,
     high=1.0,
     description="share of samples inside the k-NN ball of some exact target sample (k = 5)",
+    applies=has_target_samples,
 )
 def prdc_precision(samples: np.ndarray, context: TruthContext) -> float:
     """PRDC precision of samples (n, dim) against the reference sample."""
@@ -81,6 +82,7 @@ def prdc_precision(samples: np.ndarray, context: TruthContext) -> float:
     low=0.0,
     high=1.0,
     description="share of exact target samples inside the k-NN ball of some sample (k = 5)",
+    applies=has_target_samples,
 )
 def prdc_recall(samples: np.ndarray, context: TruthContext) -> float:
     """PRDC recall of samples (n, dim) against the reference sample."""
@@ -93,6 +95,7 @@ def prdc_recall(samples: np.ndarray, context: TruthContext) -> float:
     low=0.0,
     high=math.inf,
     description="mean number of target k-NN balls holding a sample, over k (1 for exact samples)",
+    applies=has_target_samples,
 )
 def prdc_density(samples: np.ndarray, context: TruthContext) -> float:
     """PRDC density of samples (n, dim) against the reference sample; at most N / k."""
@@ -105,6 +108,7 @@ def prdc_density(samples: np.ndarray, context: TruthContext) -> float:
     low=0.0,
     high=1.0,
     description="share of exact target samples whose k-NN ball holds a sample (k = 5)",
+    applies=has_target_samples,
 )
 def prdc_coverage(samples: np.ndarray, context: TruthContext) -> float:
     """PRDC coverage of samples (n, dim) against the reference sample."""

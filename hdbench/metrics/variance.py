@@ -16,7 +16,7 @@ import math
 import numpy as np
 
 from hdbench.metrics.context import TruthContext
-from hdbench.metrics.metric import register_metric
+from hdbench.metrics.metric import has_target_samples, register_metric
 
 
 def sample_cov(samples: np.ndarray) -> np.ndarray:
@@ -41,6 +41,7 @@ def var_ratio_real_per_dim(samples: np.ndarray, context: TruthContext) -> np.nda
     high=math.inf,
     description="total variance of the samples over that of the target (1 is right)",
     per_dim_fn=var_ratio_target_per_dim,
+    applies=has_target_samples,
 )
 def var_ratio_target(samples: np.ndarray, context: TruthContext) -> float:
     """tr Cov(samples) / tr Cov(target) for samples (n, dim)."""

@@ -22,6 +22,15 @@ def direction(column: str) -> str:
         return "none"
 
 
+def not_applicable(column: str) -> str:
+    """The cell of a metric that does not apply to an oracle: "—" and the registry's reason."""
+    try:
+        note = metric_info(column).note
+    except SpecError:
+        note = ""
+    return f"— ({note})" if note else "—"
+
+
 def brackets_markdown(frame: pd.DataFrame, per_dim: bool = False) -> str:
     """One section per oracle: each metric (with its direction) at floor, real data, ceiling."""
     sections = []
@@ -30,10 +39,12 @@ def brackets_markdown(frame: pd.DataFrame, per_dim: bool = False) -> str:
             table = table[~table["metric"].str.contains(r"_d\d+$")]
         cells = table.assign(
             value=[
-                f"{m:.3g} ± {s:.2g}" if s > 0 else f"{m:.3g}"
-                for m, s in zip(table["mean"], table["sd"], strict=True)
+                not_applicable(name) if m != m else f"{m:.3g} ± {s:.2g}" if s > 0 else f"{m:.3g}"
+                for name, m, s in zip(table["metric"], table["mean"], table["sd"], strict=True)
             ]
-        ).pivot(index="metric", columns="bracket", values="value")[BRACKETS]
+        ).pivot(index="metric", columns="bracket", values="value")
+        # An oracle without exact target samples has no ceiling.
+        cells = cells.reindex(columns=BRACKETS).astype(object).fillna("—")
         cells.index = [f"{name} {ARROWS[direction(name)]}".strip() for name in cells.index]
         cells.columns = ["floor (uniform)", "real data", "ceiling (exact target)"]
         sections.append(f"### {oracle}\n\n{cells.to_markdown()}\n")
@@ -61,7 +72,8 @@ def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
     sections = []
     for oracle, table in runs.groupby("oracle", sort=True):
         ok = table[table["status"] == "ok"]
-        columns = [m for m in SUMMARY_METRICS if m in ok.columns and ok[m].notna().any()]
+        # A metric that is NaN throughout does not apply here: its column says why.
+        columns = [m for m in SUMMARY_METRICS if m in ok.columns]
         methods = [m for m in table["method"].unique() if m in set(ok["method"])]
         grouped = ok.groupby("method")
         means, errors = grouped[columns].mean(), grouped[columns].sem()
@@ -70,7 +82,11 @@ def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
             for column in columns:
                 mean, error = means.loc[method, column], errors.loc[method, column]
                 cells.loc[f"**{method}**", column] = (
-                    f"{mean:.3g} ± {error:.2g}" if error == error and error > 0 else f"{mean:.3g}"
+                    not_applicable(column)
+                    if mean != mean
+                    else f"{mean:.3g} ± {error:.2g}"
+                    if error == error and error > 0
+                    else f"{mean:.3g}"
                 )
         cells["num_ratings"] = [f"{grouped['num_ratings'].mean()[m]:,.0f}" for m in methods]
         cells["wall_time"] = [f"{grouped['wall_time'].mean()[m]:.1f} s" for m in methods]
@@ -78,7 +94,7 @@ def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
         levels = levels.pivot(index="bracket", columns="metric", values="mean")
         rows = {"floor (uniform)": "floor", "ceiling (exact target)": "ceiling"}
         bracket_cells = pd.DataFrame(
-            {c: [f"{levels.loc[b, c]:.3g}" for b in rows.values()] for c in columns},
+            {c: [bracket_cell(levels, b, c) for b in rows.values()] for c in columns},
             index=list(rows),
         ).assign(num_ratings="", wall_time="")
         combined = pd.concat([bracket_cells.iloc[:1], cells, bracket_cells.iloc[1:]])
@@ -95,3 +111,12 @@ def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
         "Mean ± standard error over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1."
     )
     return "\n".join(["## Methods", "", legend, "", *sections])
+
+
+def bracket_cell(levels: pd.DataFrame, bracket: str, column: str) -> str:
+    """A bracket's value of one metric; "—" where the oracle lacks that bracket or metric (no
+    ceiling without exact target samples)."""
+    if bracket not in levels.index or column not in levels.columns:
+        return "—"
+    value = levels.loc[bracket, column]
+    return "—" if value != value else f"{value:.3g}"

@@ -23,7 +23,8 @@ def _mixture(layout: dict) -> MixtureAcceptability:
 
 
 #: Oracles by name: a Gaussian (one mode), mixtures (modes), radial kinds (no modes), a Python
-#: callable (rejection sampling, no modes) and a 3-D Gaussian (no grid).
+#: callable (rejection sampling, no modes), and a 3-D Gaussian, an 8-D plateau and a 32-D
+#: Gaussian (no grid).
 ORACLES: dict[str, Callable[[], Acceptability]] = {
     "gaussian": lambda: GaussianAcceptability(mean=[0, 0], cov=[[4, 1], [1, 2]], peak=0.85),
     "ring_of_8": lambda: _mixture({"ring": {"num_bumps": 8, "radius": 4.0, "sd": 0.5}}),
@@ -47,6 +48,10 @@ ORACLES: dict[str, Callable[[], Acceptability]] = {
     ),
     "gaussian_3d": lambda: GaussianAcceptability(
         mean=[1, 0, -1], cov=[[2, 0.5, 0], [0.5, 1, 0], [0, 0, 0.5]], peak=0.9
+    ),
+    "plateau_8d": lambda: PlateauAcceptability(centre=[0] * 8, radius=3, edge=0.5, height=1.0),
+    "gaussian_32d": lambda: GaussianAcceptability(
+        mean=[0.5] * 32, cov=np.diag(np.linspace(1, 4, 32)).tolist(), peak=0.85
     ),
 }
 

@@ -22,23 +22,28 @@ NOT_BRACKETED = {
 }
 
 
-def expected_columns(dim: int, has_modes: bool) -> set[str]:
-    names = set(METRICS) - (set() if has_modes else MODE_METRICS)
-    names -= set() if dim == 2 else GRID_METRICS
-    return names | {f"{name}_d{axis}" for name in PER_DIM for axis in range(dim)}
+def inapplicable(dim: int, has_modes: bool) -> set[str]:
+    return (set() if has_modes else MODE_METRICS) | (set() if dim == 2 else GRID_METRICS)
 
 
 @pytest.mark.parametrize(
     ("oracle", "dim", "has_modes"),
     [("gaussian", 2, True), ("ring_of_8", 2, True), ("ring", 2, False), ("gaussian_3d", 3, True)],
 )
-def test_only_applicable_columns_appear(contexts, oracle: str, dim: int, has_modes: bool) -> None:
+def test_every_column_appears_and_inapplicable_ones_are_nan(
+    contexts, oracle: str, dim: int, has_modes: bool
+) -> None:
     context = contexts(oracle)
     scores = evaluate(context.truth.sample(200, np.random.default_rng(0)), context)
-    assert set(scores) == expected_columns(dim, has_modes)
-    assert all(isinstance(value, float) and np.isfinite(value) for value in scores.values())
+    per_dim = {f"{name}_d{axis}" for name in PER_DIM for axis in range(dim)}
+    assert set(scores) == set(METRICS) | per_dim
+    missing = inapplicable(dim, has_modes)
+    assert {column for column, value in scores.items() if np.isnan(value)} == missing
+    assert all(isinstance(value, float) for value in scores.values())
     for column in scores:
         assert metric_info(column).name in METRICS
+    for name in missing:
+        assert METRICS[name].note in {"2-D only", "needs the target's modes"}
 
 
 @pytest.mark.parametrize(
@@ -108,6 +113,9 @@ def test_floor_is_worse_than_ceiling(
     for column, row in wide.iterrows():
         metric = metric_info(column)
         if metric.direction == "none" or metric.name in NOT_BRACKETED:
+            continue
+        if not metric.applies(context):
+            assert row["mean"].isna().all(), column
             continue
         checked += 1
         floor, ceiling = row["mean", "floor"], row["mean", "ceiling"]

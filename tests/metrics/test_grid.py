@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdbench.metrics import evaluate, expected_grid_coverage
+from hdbench.metrics import METRICS, evaluate, expected_grid_coverage
 from hdbench.metrics.grid import grid_coverage
 
 NUM_SEEDS = 20
@@ -64,9 +64,10 @@ def test_samples_outside_the_box_cover_nothing(contexts) -> None:
     assert grid_coverage(outside, context) == 0.0
 
 
-def test_grid_metrics_are_absent_outside_dim_2(contexts) -> None:
+def test_grid_metrics_are_nan_and_say_2d_only_outside_dim_2(contexts) -> None:
     context = contexts("gaussian_3d")
     scores = evaluate(context.truth.sample(50, np.random.default_rng(0)), context)
-    assert "grid_coverage" not in scores and "reverse_kl" not in scores
+    assert np.isnan(scores["grid_coverage"]) and np.isnan(scores["reverse_kl"])
+    assert METRICS["grid_coverage"].note == METRICS["reverse_kl"].note == "2-D only"
     with pytest.raises(ValueError, match="need dim 2"):
         expected_grid_coverage(context, 10)
