@@ -12,6 +12,7 @@ import numpy as np
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.oracles import find_specs, load_oracle
 from hdbench.oracles.spec import read_spec
+from hdbench.threads import apply_thread_policy
 
 RUN_SUMMARY_KEYS = (
     "var_ratio_real",
@@ -29,6 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
+        apply_thread_policy()
         if getattr(args, "methods", None):
             from hdbench.algorithms.plugins import use_method_dirs
 

@@ -14,7 +14,6 @@ from functools import cache
 from pathlib import Path
 
 import pandas as pd
-import torch
 from joblib import Parallel, delayed, parallel_config
 from tqdm import tqdm
 
@@ -22,6 +21,7 @@ from hdbench.experiments import store
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.metrics import TruthContext
 from hdbench.oracles import Oracle, load_oracle
+from hdbench.threads import apply_thread_policy
 
 
 @cache
@@ -36,10 +36,9 @@ def _oracle_and_context(
 def run_and_store(spec: RunSpec, folder: Path, oracle_dirs: tuple[Path, ...] = ()) -> dict:
     """Run one spec in this process and store its folder and row; returns the row.
 
-    Runs use one torch thread each: parallelism is across runs, and a run's numbers do not
-    depend on how many runs share the machine.
+    Parallelism is across runs; each worker follows the thread policy (`hdbench.threads`).
     """
-    torch.set_num_threads(1)
+    apply_thread_policy()
     oracle, context = _oracle_and_context(spec.oracle, oracle_dirs, spec.oracle_spec_hash)
     where = store.run_folder(folder, oracle.name, spec.method, spec.run_id)
     result = execute(spec, oracle, context, folder=where)

@@ -44,6 +44,7 @@ from hdbench.rng import named_generator, stable_hash
 from hdbench.samplers.langevin import SamplerDivergedError
 from hdbench.studies import loop
 from hdbench.studies.ledger import Ledger
+from hdbench.threads import thread_policy
 
 #: Metrics recorded along a run (Langevin steps, generator updates), where they apply.
 TRACE_METRICS = ("mmd2", "var_ratio_target", "collapse_ratio", "mean_true_d", "modes_captured")
@@ -190,7 +191,9 @@ def proceed(
     raise_errors: bool = False,
     replay: Path | None = None,
 ) -> RunResult | loop.Waiting:
-    """Take the run in `folder` as far as the answers go: Waiting, or the scored result."""
+    """Take the run in `folder` as far as the answers go: Waiting, or the scored result.
+
+    The method and the scoring run under the thread policy (`hdbench.threads`)."""
     spec = spec.for_oracle(oracle)
     params = spec.resolved_params()
     row: dict[str, Any] = {
@@ -207,7 +210,8 @@ def proceed(
     with Ledger(folder / LEDGER_NAME) as ledger:
         streams = open_streams(spec, oracle, folder, ledger, answers, replay)
         try:
-            outcome = _proceed(spec, params, oracle, folder, streams, context)
+            with thread_policy():
+                outcome = _proceed(spec, params, oracle, folder, streams, context)
         except Exception as error:
             if raise_errors:
                 raise
