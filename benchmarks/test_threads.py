@@ -39,9 +39,7 @@ def busy_core():
 def test_default_run_beside_a_busy_process(benchmark, busy_core, tmp_path, caller):
     """Process start to exit: `hdbench run` (figures included), `execute` from Python, and
     `hdbench run` with OMP_NUM_THREADS=1."""
-    env = {
-        k: v for k, v in os.environ.items() if k not in {*RUNTIME_VARIABLES, THREADS_VARIABLE}
-    }
+    env = {k: v for k, v in os.environ.items() if k not in {*RUNTIME_VARIABLES, THREADS_VARIABLE}}
     if caller == "one_thread":
         env["OMP_NUM_THREADS"] = "1"
     cli = [sys.executable, "-m", "hdbench.cli", "run", *RUN, "--out", str(tmp_path)]

@@ -1,4 +1,8 @@
-"""The `hdbench` command line."""
+"""The `hdbench` command line.
+
+Each command imports what it needs when it runs, so that `hdbench --help` and light commands do
+not pay for torch, pandas, scipy or matplotlib.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import numpy as np
-
 from hdbench.errors import HdbenchError, SpecError
-from hdbench.oracles import find_specs, load_oracle
-from hdbench.oracles.spec import read_spec
 from hdbench.threads import apply_thread_policy
 
 RUN_SUMMARY_KEYS = (
@@ -239,6 +239,9 @@ def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
 
 
 def list_oracles(args: argparse.Namespace) -> None:
+    from hdbench.oracles import find_specs
+    from hdbench.oracles.spec import read_spec
+
     specs = find_specs(args.oracles)
     width = max(map(len, specs), default=0)
     for name, path in specs.items():
@@ -246,6 +249,9 @@ def list_oracles(args: argparse.Namespace) -> None:
 
 
 def show_oracle(args: argparse.Namespace) -> None:
+    import numpy as np
+
+    from hdbench.oracles import load_oracle
     from hdbench.report.oracle_figure import plot_oracle
 
     oracle = load_oracle(args.name, args.oracles)
@@ -265,6 +271,7 @@ def run_one(args: argparse.Namespace) -> None:
     from hdbench.experiments import store
     from hdbench.experiments.run import RunSpec, execute, parse_assignments
     from hdbench.metrics import TruthContext
+    from hdbench.oracles import load_oracle
     from hdbench.oracles.spec import validate
 
     oracle = load_oracle(args.oracle, args.oracles)
@@ -308,6 +315,7 @@ def write_run_outputs(oracle, context, result, folder: Path) -> None:
 
 def study_start(args: argparse.Namespace) -> None:
     from hdbench.experiments.run import RunSpec, parse_assignments
+    from hdbench.oracles import load_oracle
     from hdbench.oracles.spec import validate
     from hdbench.studies.study import Study
 
@@ -356,6 +364,7 @@ def study_status(args: argparse.Namespace) -> None:
 
 
 def study_answer(args: argparse.Namespace) -> None:
+    from hdbench.oracles import load_oracle
     from hdbench.studies.study import Study, answer, follow
 
     study = Study.open(args.folder, args.oracles)
@@ -392,6 +401,7 @@ COMPARED_METHODS = [
 def run_compare(args: argparse.Namespace) -> None:
     from hdbench.experiments.plan import SweepSpec
     from hdbench.experiments.suite import run_suite
+    from hdbench.oracles import load_oracle
 
     oracle = load_oracle(args.oracle, args.oracles)
     sweep = SweepSpec(
@@ -417,6 +427,9 @@ def run_bench(args: argparse.Namespace) -> None:
 def speech_render(args: argparse.Namespace) -> None:
     import json
 
+    import numpy as np
+
+    from hdbench.oracles import load_oracle
     from hdbench.speech.audio import render_points
 
     spec_path, samples_path = args.run_dir / "spec.json", args.run_dir / "samples.npy"

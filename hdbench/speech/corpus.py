@@ -48,7 +48,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import signal
 
 from hdbench.errors import SpecError
 from hdbench.rng import stable_hash
@@ -210,6 +209,8 @@ def _glottal_flow(
 
 def _tilt(source: np.ndarray, tilt_db: float, sample_rate: int) -> np.ndarray:
     """Klatt's TL on a source (num_samples,): a unity-DC one-pole low-pass, −tilt_db at 3 kHz."""
+    from scipy import signal  # here: importing scipy.signal costs more than loading an oracle
+
     if tilt_db == 0:  # no tilt is no filter; the pole formula below would divide 0 by 0
         return source
     gain2 = 10 ** (-tilt_db / 10)
@@ -278,6 +279,8 @@ def synthesise_vowel(
     shimmer and aspiration. sample_rate must be at least 8 kHz so the tilt's 3-kHz reference
     lies below Nyquist.
     """
+    from scipy import signal  # here: importing scipy.signal costs more than loading an oracle
+
     formants = np.asarray(formants, dtype=float)
     bandwidths = np.asarray(bandwidths, dtype=float)
     _check_vowel(f0, formants, bandwidths, sample_rate, duration)

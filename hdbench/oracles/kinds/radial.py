@@ -18,7 +18,6 @@ from abc import abstractmethod
 from functools import cached_property
 
 import numpy as np
-from scipy.integrate import quad
 from scipy.special import gammaln
 
 from hdbench.oracles.acceptability import Acceptability, KindParams
@@ -109,6 +108,8 @@ class RadialAcceptability(Acceptability):
 
     @cached_property
     def normaliser(self) -> float:
+        from scipy.integrate import quad  # here, not at import: oracles load without it
+
         mode, log_scale = self._radial_scale
         log_sphere_area = np.log(2) + 0.5 * self.dim * np.log(np.pi) - gammaln(0.5 * self.dim)
         inner = [mode] if 0.0 < mode < self.max_radius else None
