@@ -8,15 +8,20 @@ periphery points: ‖S_∇D(x̂) − ∇D(x̂)‖² + (S_D(x̂) − D(x̂))², h
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import nn
-from torch.nn import functional as F
 
+from hdbench.models.adam import FlatAdam
 from hdbench.models.layers import initialise_, mlp_body
+from hdbench.models.stacked import StackedMLP, backward, forward, softplus_
+
+#: Rows of all K networks evaluated together in a Langevin step: 2,048 × 128 float32 units
+#: (1 MB a layer) stay in a core's L2 cache between the passes of a layer.
+CHUNK_ROWS = 2048
 
 
 class ScoreNetwork(nn.Module):
@@ -64,66 +69,171 @@ def train_score_network(
     x (n, dim), d_target (n,) or None (the D head is then left out of the loss), grad_target
     (n, dim).
     """
-    network.fit_inputs(x)
-    inputs = torch.as_tensor(x, dtype=torch.float32)
+    d_targets = None if d_target is None else d_target[None]
+    return train_score_networks(
+        [network], x[None], d_targets, grad_target[None], config, [generator]
+    )[0]
+
+
+def train_score_networks(
+    networks: Sequence[ScoreNetwork],
+    x: np.ndarray,
+    d_target: np.ndarray | None,
+    grad_target: np.ndarray,
+    config: TrainingConfig,
+    generators: Sequence[torch.Generator],
+) -> np.ndarray:
+    """Train K networks of one shape at once, each on its own set, as `train_score_network`
+    trains one; returns the losses, shape (K, num_steps).
+
+    x (K, n, dim), d_target (K, n) or None, grad_target (K, n, dim); network k draws its
+    batches from generators[k]. Forward and backward passes are written out over stacked
+    weights (`hdbench.models.stacked`) and Adam updates them all in one call.
+    """
+    num, n = x.shape[:2]
+    for network, points in zip(networks, x, strict=True):
+        network.fit_inputs(points)
+    mean = torch.stack([network.input_mean for network in networks])[:, None]
+    scale = torch.stack([network.input_scale for network in networks])[:, None]
+    inputs = (torch.as_tensor(x, dtype=torch.float32) - mean) / scale
     grads = torch.as_tensor(grad_target, dtype=torch.float32)
     ds = None if d_target is None else torch.as_tensor(d_target, dtype=torch.float32)
-    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate, fused=True)
-    losses = np.empty(config.num_steps)
-    batch = config.batch_size or len(inputs)
+    stack = StackedMLP.from_modules(networks)
+    gradients = stack.like()
+    optimiser = FlatAdam(stack.flat, config.learning_rate)
+    losses = torch.empty(config.num_steps, num)
+    batch = config.batch_size or n
     for step in range(config.num_steps):
-        index = (
-            torch.randint(len(inputs), (batch,), generator=generator)
-            if batch < len(inputs)
-            else slice(None)
-        )
-        s_d, s_grad = network(inputs[index])
-        loss = ((s_grad - grads[index]) ** 2).sum(dim=1).mean()
-        if ds is not None:
-            loss = loss + ((s_d - ds[index]) ** 2).mean()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        losses[step] = loss.item()
-    return losses
+        h, g, d = inputs, grads, ds
+        if batch < n:
+            index = torch.stack([torch.randint(n, (batch,), generator=gen) for gen in generators])
+            h, g = _take(inputs, index), _take(grads, index)
+            d = None if ds is None else torch.gather(ds, 1, index)
+        cache = forward(stack, h)
+        d_output, losses[step] = _loss_gradient(cache.output, d, g)
+        backward(stack, cache, d_output, gradients)
+        optimiser.step(gradients.flat)
+    stack.write_to(networks)
+    return losses.T.double().numpy()
+
+
+def _take(values: torch.Tensor, index: torch.Tensor) -> torch.Tensor:
+    """Rows index (K, b) of values (K, n, c): shape (K, b, c)."""
+    return torch.gather(values, 1, index[..., None].expand(-1, -1, values.shape[2]))
+
+
+def _loss_gradient(
+    output: torch.Tensor, d: torch.Tensor | None, grad: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """∂loss_k/∂output (K, b, 1 + dim) and loss_k (K,) of Eq. 7 over a batch of b points:
+    loss_k = mean over points of ‖S_∇D − ∇D‖² + (S_D − D)², S_D = sigmoid(output[..., 0])."""
+    batch = output.shape[1]
+    d_output = torch.empty_like(output)
+    residual = torch.sub(output[..., 1:], grad, out=d_output[..., 1:])
+    loss = residual.square().sum(dim=(1, 2))
+    if d is None:
+        d_output[..., 0] = 0.0
+    else:
+        s_d = torch.sigmoid(output[..., 0])
+        miss = s_d - d
+        loss += miss.square().sum(dim=1)
+        torch.mul(miss, s_d * (1 - s_d), out=d_output[..., 0])
+    return d_output.mul_(2.0 / batch), loss / batch
+
+
+class ScoreHeads:
+    """K trained networks as one function of x (K, n, dim) → S_D (K, n), S_∇D (K, n, dim).
+
+    Evaluated 10⁴ times in a Langevin chain, so it is written for that: frozen float32 copies
+    of the weights with the input standardisation folded into the first layer, buffers kept
+    from one call to the next, and rows taken in chunks of at most CHUNK_ROWS · K so that
+    each layer's passes stay in cache.
+    """
+
+    def __init__(self, networks: Sequence[ScoreNetwork]) -> None:
+        stack = StackedMLP.from_modules(networks)
+        scale = torch.stack([network.input_scale for network in networks])[:, None]
+        mean = torch.stack([network.input_mean for network in networks])[:, None]
+        first = stack.weights[0] / scale  # (K, width, dim): W (x − m) / s = (W / s) x − (W / s) m
+        # Transposed weights stored contiguous: MKL's kernels run faster on them.
+        self.transposed = tuple(w.mT.contiguous() for w in (first, *stack.weights[1:]))
+        self.biases = (stack.biases[0] - mean @ first.mT, *stack.biases[1:])
+        self.sizes = stack.sizes
+        self._shape: tuple[int, ...] = ()
+
+    def _allocate(self, shape: tuple[int, ...]) -> None:
+        num, n, _ = shape
+        rows = min(n, max(1, CHUNK_ROWS // num))
+        self._shape, self._rows = shape, rows
+        self._input = torch.empty(num, rows, self.sizes[0])
+        self._hidden = [torch.empty(num, rows, size) for size in self.sizes[1:-1]]
+        self._scratch = torch.empty(num, rows, max(self.sizes[1:-1], default=1))
+        self._output = torch.empty(num, n, self.sizes[-1])
+
+    def outputs(self, x: np.ndarray) -> torch.Tensor:
+        """Raw outputs (K, n, 1 + dim) for points x (K, n, dim), any float dtype.
+
+        The result is a buffer that the next call overwrites.
+        """
+        x = torch.from_numpy(np.asarray(x))
+        if x.shape != self._shape:
+            self._allocate(tuple(x.shape))
+        with torch.inference_mode():
+            for start in range(0, x.shape[1], self._rows):
+                rows = min(self._rows, x.shape[1] - start)
+                h = self._input[:, :rows]
+                h.copy_(x[:, start : start + rows])
+                for i, buffer in enumerate(self._hidden):
+                    z = torch.baddbmm(self.biases[i], h, self.transposed[i], out=buffer[:, :rows])
+                    h = softplus_(z, self._scratch[:, :rows, : z.shape[2]])
+                out = self._output[:, start : start + rows]
+                torch.baddbmm(self.biases[-1], h, self.transposed[-1], out=out)
+        return self._output
+
+    def __call__(self, x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        out = self.outputs(x)
+        return torch.sigmoid(out[..., 0]), out[..., 1:].clone()
 
 
 def network_fn(network: ScoreNetwork) -> Callable[[np.ndarray], tuple[torch.Tensor, torch.Tensor]]:
-    """The trained network as a function of x (n, dim) → (S_D (n,), S_∇D (n, dim)).
+    """The trained network as a function of x (n, dim) → (S_D (n,), S_∇D (n, dim))."""
+    heads = ScoreHeads([network])
 
-    It calls the layers' functions on frozen copies of their weights: in the Langevin loop,
-    which evaluates it 10⁴ times, nn.Module's call machinery would cost more than a layer.
-    """
-    layers = [
-        (layer.weight.detach().clone(), layer.bias.detach().clone())
-        for layer in network.modules()
-        if isinstance(layer, nn.Linear)
-    ]
-    mean, scale = network.input_mean.clone(), network.input_scale.clone()
+    def one(x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        s_d, s_grad = heads(np.asarray(x, dtype=np.float32)[None])
+        return s_d[0], s_grad[0]
 
-    @torch.inference_mode()
-    def heads(x: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
-        h = (torch.from_numpy(np.asarray(x, dtype=np.float32)) - mean) / scale
-        for weight, bias in layers[:-1]:
-            h = F.softplus(F.linear(h, weight, bias))
-        out = F.linear(h, *layers[-1])
-        return torch.sigmoid(out[:, 0]), out[:, 1:]
+    return one
 
-    return heads
+
+def gradient_score_fns(networks: Sequence[ScoreNetwork]) -> Callable[[np.ndarray], np.ndarray]:
+    """The S_∇D heads of K networks trained by score matching, as one score of x (K, n, dim)."""
+    heads = ScoreHeads(networks)
+    return lambda x: heads.outputs(x)[..., 1:].double().numpy()
+
+
+def ratio_score_fns(
+    networks: Sequence[ScoreNetwork], d_floor: float
+) -> Callable[[np.ndarray], np.ndarray]:
+    """HumanDiffusion's score S_∇D / max(S_D, d_floor) of K networks, as one numpy function of
+    x (K, n, dim) → (K, n, dim). The ratio is taken in float64."""
+    heads = ScoreHeads(networks)
+
+    def score(x: np.ndarray) -> np.ndarray:
+        out = heads.outputs(x).numpy()
+        s_d = 1.0 / (1.0 + np.exp(-out[..., :1], dtype=np.float64))
+        return out[..., 1:] / np.maximum(s_d, d_floor)
+
+    return score
 
 
 def gradient_score_fn(network: ScoreNetwork) -> Callable[[np.ndarray], np.ndarray]:
-    """The S_∇D head alone as a score, for a network trained by score matching."""
-    heads = network_fn(network)
-    return lambda x: heads(x)[1].double().numpy()
+    """The S_∇D head alone as a score, for a network trained by score matching: x (n, dim)."""
+    score = gradient_score_fns([network])
+    return lambda x: score(x[None])[0]
 
 
 def ratio_score_fn(network: ScoreNetwork, d_floor: float) -> Callable[[np.ndarray], np.ndarray]:
     """HumanDiffusion's score S_∇D / max(S_D, d_floor) as a numpy function of x (n, dim)."""
-    heads = network_fn(network)
-
-    def score(x: np.ndarray) -> np.ndarray:
-        s_d, s_grad = heads(x)
-        return (s_grad / s_d.clamp(min=d_floor)[:, None]).double().numpy()
-
-    return score
+    score = ratio_score_fns([network], d_floor)
+    return lambda x: score(x[None])[0]
