@@ -10,7 +10,7 @@ import pandas as pd
 from hdbench.metrics import METRICS, TruthContext
 from hdbench.oracles import Oracle
 from hdbench.report.oracle_figure import REAL_COLOUR, draw_acceptability, view_box
-from hdbench.report.style import plt, sns
+from hdbench.report.style import plt
 
 SAMPLE_COLOUR = "#4e79a7"
 
@@ -56,7 +56,7 @@ def plot_convergence(trace: pd.DataFrame, ceiling: dict[str, float], path: Path)
         ["MMD² to the target ↓", "variance ratio to target →1"],
         strict=True,
     ):
-        sns.lineplot(data=trace, x="step", y=metric, ax=ax, marker="o", ms=4)
+        ax.plot(trace["step"], trace[metric], marker="o", ms=4, c=SAMPLE_COLOUR)
         if metric in ceiling:
             ax.axhline(ceiling[metric], ls="--", c="0.4", lw=1, label="exact target samples")
             ax.legend(fontsize=8)
@@ -101,7 +101,7 @@ def plot_gradient_fields(oracle: Oracle, arrays: dict[str, np.ndarray], path: Pa
         length = np.linalg.norm(vectors[:, :2], axis=1, keepdims=True)
         unit = vectors[:, :2] / np.where(length > 0, length, 1)
         colour = np.log10(length[:, 0] + 1e-6)
-        ax.quiver(*points[:, :2].T, *unit.T, colour, cmap="rocket", scale=30, width=0.004)
+        ax.quiver(*points[:, :2].T, *unit.T, colour, cmap="magma", scale=30, width=0.004)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])

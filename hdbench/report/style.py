@@ -1,14 +1,66 @@
-"""One look for every figure: a non-interactive backend and seaborn's theme."""
+"""One look for every figure: a non-interactive backend and seaborn's "white" style at its
+"notebook" scale.
+
+The theme is written out below, so that figures drawn with matplotlib alone (those of one run,
+of an oracle) do not import seaborn, which also imports scipy.stats: together more than the
+rest of `hdbench run`'s figures. `sns` is imported on first use (by the suite and sweep
+figures) and sets the same theme.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
-import seaborn as sns
 
-sns.set_theme(context="notebook", style="white")
+#: seaborn.axes_style("white") and seaborn.plotting_context("notebook"), where they differ
+#: from matplotlib's defaults (seaborn 0.13).
+THEME = {
+    "axes.axisbelow": True,
+    "axes.edgecolor": ".15",
+    "axes.labelcolor": ".15",
+    "axes.labelsize": 12,
+    "axes.linewidth": 1.25,
+    "axes.titlesize": 12,
+    "font.size": 12,
+    "grid.color": ".8",
+    "grid.linewidth": 1,
+    "legend.fontsize": 11,
+    "legend.title_fontsize": 12,
+    "lines.solid_capstyle": "round",
+    "patch.edgecolor": "w",
+    "patch.force_edgecolor": True,
+    "text.color": ".15",
+    "xtick.bottom": False,
+    "xtick.color": ".15",
+    "xtick.labelsize": 11,
+    "xtick.major.size": 6,
+    "xtick.major.width": 1.25,
+    "xtick.minor.size": 4,
+    "xtick.minor.width": 1,
+    "ytick.color": ".15",
+    "ytick.labelsize": 11,
+    "ytick.left": False,
+    "ytick.major.size": 6,
+    "ytick.major.width": 1.25,
+    "ytick.minor.size": 4,
+    "ytick.minor.width": 1,
+}
+matplotlib.rcParams.update(THEME)
 
-__all__ = ["plt", "sns"]
+__all__ = ["THEME", "plt", "sns"]  # noqa: F822 (sns: module __getattr__)
+
+
+def __getattr__(name: str) -> Any:
+    """`sns`: seaborn, imported on first use, with the theme set."""
+    if name == "sns":
+        import seaborn
+
+        seaborn.set_theme(context="notebook", style="white")
+        globals()["sns"] = seaborn
+        return seaborn
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
