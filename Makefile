@@ -37,6 +37,7 @@ perf: $(STAMP)
 	mkdir -p $(RESULTS)/perf
 	$(BIN)/pytest benchmarks -q -p no:cacheprovider --benchmark-enable \
 		--benchmark-json=$(RESULTS)/perf/benchmarks.json
+	$(BIN)/python benchmarks/perf_table.py $(RESULTS)/perf/benchmarks.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check hdbench tests benchmarks examples

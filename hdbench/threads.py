@@ -28,8 +28,9 @@ from hdbench.errors import SpecError
 
 #: Environment variable that overrides the policy's one thread.
 THREADS_VARIABLE = "HDBENCH_THREADS"
-#: Variables read by the OpenMP and MKL runtimes when torch loads them.
-RUNTIME_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")
+#: Variables read by the OpenMP and MKL runtimes when torch loads them, and by numpy's
+#: OpenBLAS when numpy loads it (whose threads lose beside a busy process too).
+RUNTIME_VARIABLES = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")
 
 
 def policy_threads() -> int:
@@ -45,14 +46,14 @@ def policy_threads() -> int:
 def apply_thread_policy() -> int:
     """Set the policy's thread count for the rest of the process; returns it.
 
-    Before torch is imported this only sets the OpenMP and MKL variables it reads when it
-    loads, so that a command that never needs torch does not pay for importing it.
+    It sets the variables that the OpenMP, MKL and OpenBLAS runtimes read when torch and
+    numpy load them (the command line calls this before either is imported), and torch's
+    count if torch is loaded already; numpy's OpenBLAS, once loaded, keeps its threads.
     """
     threads = policy_threads()
+    os.environ.update(dict.fromkeys(RUNTIME_VARIABLES, str(threads)))
     if "torch" in sys.modules:
         sys.modules["torch"].set_num_threads(threads)
-    else:
-        os.environ.update(dict.fromkeys(RUNTIME_VARIABLES, str(threads)))
     return threads
 
 

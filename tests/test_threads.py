@@ -12,7 +12,13 @@ import torch
 from hdbench.algorithms import ALGORITHMS
 from hdbench.errors import SpecError
 from hdbench.experiments.run import RunSpec, execute
-from hdbench.threads import THREADS_VARIABLE, apply_thread_policy, policy_threads, thread_policy
+from hdbench.threads import (
+    RUNTIME_VARIABLES,
+    THREADS_VARIABLE,
+    apply_thread_policy,
+    policy_threads,
+    thread_policy,
+)
 
 
 def test_the_policy_is_one_thread_unless_asked(monkeypatch):
@@ -59,7 +65,8 @@ def test_the_entry_point_applies_the_policy_before_torch_is_imported():
 @pytest.fixture
 def two_threads(monkeypatch):
     """Torch on two threads, as a caller of the Python API might have left it."""
-    monkeypatch.delenv(THREADS_VARIABLE, raising=False)
+    for variable in (THREADS_VARIABLE, *RUNTIME_VARIABLES):  # restored after the test
+        monkeypatch.delenv(variable, raising=False)
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     yield
@@ -74,13 +81,13 @@ def test_the_entry_point_applies_the_policy_after_torch_is_imported(two_threads)
 def test_execute_runs_the_method_on_one_thread_and_restores_the_callers(two_threads, monkeypatch):
     method = ALGORITHMS["humandiffusion"]
     seen = []
-    original = type(method).run
+    original = type(method).finish
 
-    def run(self, *args, **kwargs):
+    def finish(self, *args, **kwargs):
         seen.append(torch.get_num_threads())
         return original(self, *args, **kwargs)
 
-    monkeypatch.setattr(type(method), "run", run)
+    monkeypatch.setattr(type(method), "finish", finish)
     params = {"train_steps": 2, "num_steps": 2, "num_samples": 10, "R": 1}
     execute(RunSpec(oracle="paper_like", method="humandiffusion", params=params), raise_errors=True)
     assert seen == [1]

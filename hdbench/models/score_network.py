@@ -128,17 +128,17 @@ def _loss_gradient(
     """∂loss_k/∂output (K, b, 1 + dim) and loss_k (K,) of Eq. 7 over a batch of b points:
     loss_k = mean over points of ‖S_∇D − ∇D‖² + (S_D − D)², S_D = sigmoid(output[..., 0])."""
     batch = output.shape[1]
-    d_output = torch.empty_like(output)
-    residual = torch.sub(output[..., 1:], grad, out=d_output[..., 1:])
-    loss = residual.square().sum(dim=(1, 2))
+    residual = output.clone()
+    residual[..., 1:] -= grad
     if d is None:
-        d_output[..., 0] = 0.0
+        residual[..., 0] = 0.0
+        loss = residual.square().sum(dim=(1, 2))
     else:
         s_d = torch.sigmoid(output[..., 0])
-        miss = s_d - d
-        loss += miss.square().sum(dim=1)
-        torch.mul(miss, s_d * (1 - s_d), out=d_output[..., 0])
-    return d_output.mul_(2.0 / batch), loss / batch
+        residual[..., 0] = s_d - d
+        loss = residual.square().sum(dim=(1, 2))
+        residual[..., 0] *= s_d * (1.0 - s_d)
+    return residual.mul_(2.0 / batch), loss.div_(batch)
 
 
 class ScoreHeads:

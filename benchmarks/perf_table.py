@@ -1,0 +1,194 @@
+"""The speed table: each figure of `make perf` beside its goal, in seconds and in calibration units.
+
+    python benchmarks/perf_table.py results/perf/benchmarks.json [--readme README.md]
+
+Reads pytest-benchmark's JSON and prints a Markdown table (also written beside the JSON as
+speed.md). A calibration unit is one 512 × 512 float64 matrix product on the same machine in
+the same session, so that two machines' tables compare as ratios. With --readme, the table
+between the README's `<!-- speed table -->` markers is replaced.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+Benchmarks = dict[str, dict]
+MARKERS = ("<!-- speed table -->", "<!-- /speed table -->")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line: `value` in seconds (or a ratio when `ratio`), a goal `limit` or None."""
+
+    label: str
+    value: Callable[[Benchmarks], float]
+    limit: float | None = None
+    ratio: bool = False
+
+
+def mean(name: str) -> Callable[[Benchmarks], float]:
+    return lambda b: b[name]["stats"]["mean"]
+
+
+def per_step(name: str) -> Callable[[Benchmarks], float]:
+    """Mean over the steps (and the runs) a benchmark times at once."""
+
+    def value(b: Benchmarks) -> float:
+        info = b[name]["extra_info"]
+        return b[name]["stats"]["mean"] / info["steps"] / info.get("runs", 1)
+
+    return value
+
+
+def extra(name: str, key: str) -> Callable[[Benchmarks], float]:
+    return lambda b: b[name]["extra_info"][key]
+
+
+def ratio(top: Callable, bottom: Callable) -> Callable[[Benchmarks], float]:
+    return lambda b: top(b) / bottom(b)
+
+
+THREADS = "test_default_run_beside_a_busy_process"
+ROWS = [
+    Row(
+        "calibration: 512² float64 matrix product (numpy)", mean("test_calibration_matrix_product")
+    ),
+    Row("`hdbench --help`, process start to exit", mean("test_command_line[help]")),
+    Row(
+        "`hdbench run` humandiffusion on paper_like, start to exit, figures included",
+        mean("test_command_line[run]"),
+        2.5,
+    ),
+    Row(
+        "humandiffusion default run: the method's `wall_time`",
+        extra("test_whole_default_run[humandiffusion]", "wall_time"),
+        1.0,
+    ),
+    Row(
+        "humandiffusion default run, scored (`execute`)",
+        mean("test_whole_default_run[humandiffusion]"),
+    ),
+    Row("data_diffusion default run, scored", mean("test_whole_default_run[data_diffusion]")),
+    Row("humangan default run, scored", mean("test_whole_default_run[humangan]")),
+    Row(
+        "humangan_truncated default run, scored", mean("test_whole_default_run[humangan_truncated]")
+    ),
+    Row("one training step, 300 points (2→128→128→3, Adam)", per_step("test_training_steps")),
+    Row(
+        "… per network, 16 networks trained at once",
+        per_step("test_training_steps_of_16_networks_at_once"),
+    ),
+    Row("one Langevin step, 10,000 particles", per_step("test_langevin_steps[10000]"), 5e-3),
+    Row(
+        "one Langevin step, 200 particles (the default chains)",
+        per_step("test_langevin_steps[200]"),
+    ),
+    Row(
+        "… per chain set, 16 sets of 200 at once",
+        per_step("test_langevin_steps_of_16_chain_sets_at_once"),
+    ),
+    Row("one Langevin step, 100 particles", per_step("test_langevin_steps[100]")),
+    Row(
+        "Langevin step / bare forward pass, 100 particles",
+        ratio(per_step("test_langevin_steps[100]"), mean("test_bare_forward[100]")),
+        1.2,
+        ratio=True,
+    ),
+    Row(
+        "Langevin step / bare forward pass, 10,000 particles",
+        ratio(per_step("test_langevin_steps[10000]"), mean("test_bare_forward[10000]")),
+        ratio=True,
+    ),
+    Row(
+        "beside a busy process: `hdbench run` / the same with OMP_NUM_THREADS=1",
+        ratio(mean(f"{THREADS}[cli]"), mean(f"{THREADS}[one_thread]")),
+        1.1,
+        ratio=True,
+    ),
+    Row(
+        "beside a busy process: `execute` from Python / `hdbench run` on one thread",
+        ratio(mean(f"{THREADS}[python]"), mean(f"{THREADS}[one_thread]")),
+        1.1,
+        ratio=True,
+    ),
+    *(
+        Row(
+            f"beside a busy process: forward pass of {rows:,} rows, 2 threads / 1",
+            ratio(
+                mean(f"test_forward_pass_beside_a_busy_process[{rows}-2]"),
+                mean(f"test_forward_pass_beside_a_busy_process[{rows}-1]"),
+            ),
+            ratio=True,
+        )
+        for rows in (200, 10_000, 100_000)
+    ),
+    Row(
+        "10⁵ paired trials (2·10⁵ ratings), noisy listener",
+        mean("test_paired_ratings_per_second"),
+    ),
+    Row("NES gradients of 10⁴ points (R = 20)", mean("test_nes_gradients_per_second")),
+    Row("KDE modes of 10⁴ points (40 ratings each)", mean("test_kde_modes_per_second")),
+]
+
+
+def seconds(value: float) -> str:
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value * 1e6:.0f} µs"
+
+
+def table(benchmarks: Benchmarks) -> str:
+    unit = benchmarks["test_calibration_matrix_product"]["stats"]["mean"]
+    lines = [
+        "| figure | measured | calibration units | goal | met |",
+        "|---|---|---|---|---|",
+    ]
+    for row in ROWS:
+        try:
+            value = row.value(benchmarks)
+        except KeyError:
+            continue  # a benchmark left out of this session (pytest -k)
+        shown = f"{value:.2f}" if row.ratio else seconds(value)
+        units = "" if row.ratio else f"{value / unit:,.3g}"
+        if row.limit is None:
+            goal, met = "", ""
+        else:
+            goal = f"≤ {row.limit:g}" if row.ratio else f"≤ {seconds(row.limit)}"
+            met = "yes" if value <= row.limit else "**no**"
+        lines.append(f"| {row.label} | {shown} | {units} | {goal} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("json", type=Path, help="pytest-benchmark's --benchmark-json file")
+    parser.add_argument("--readme", type=Path, help="replace the table between the markers")
+    args = parser.parse_args()
+    data = json.loads(args.json.read_text())
+    benchmarks = {b["name"]: b for b in data["benchmarks"]}
+    text = table(benchmarks)
+    cpu = data["machine_info"].get("cpu", {})
+    header = (
+        f"{cpu.get('brand_raw', 'unknown CPU')}, {cpu.get('count', '?')} cores, "
+        f"{data['datetime'][:10]}\n\n"
+    )
+    (args.json.parent / "speed.md").write_text(header + text)
+    print(header + text, end="")
+    if args.readme:
+        readme = args.readme.read_text()
+        pattern = re.compile(f"{re.escape(MARKERS[0])}.*?{re.escape(MARKERS[1])}", re.S)
+        if not pattern.search(readme):
+            raise SystemExit(f"{args.readme}: no {MARKERS[0]} … {MARKERS[1]} markers")
+        block = f"{MARKERS[0]}\n{header}{text}{MARKERS[1]}"
+        args.readme.write_text(pattern.sub(lambda _: block, readme))
+
+
+if __name__ == "__main__":
+    main()
