@@ -33,9 +33,10 @@ reference: $(STAMP)
 sweep: $(STAMP)
 	$(BIN)/hdbench sweep benchmarks/sigma_r_lambda.toml --out $(RESULTS)
 
+# numpy's OpenBLAS on one thread, as the command line sets it (hdbench/threads.py).
 perf: $(STAMP)
 	mkdir -p $(RESULTS)/perf
-	$(BIN)/pytest benchmarks -q -p no:cacheprovider --benchmark-enable \
+	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest benchmarks -q -p no:cacheprovider --benchmark-enable \
 		--benchmark-json=$(RESULTS)/perf/benchmarks.json
 	$(BIN)/python benchmarks/perf_table.py $(RESULTS)/perf/benchmarks.json
 
