@@ -5,10 +5,11 @@ Langevin step 200 × 128 by 128 × 128, tens of thousands of times a run. With t
 threads every kernel ends in a barrier where each thread waits for the other, and when another
 process is busy on the second core the waiting thread loses a scheduler slice per kernel: a
 default `hdbench run` took 524 s with torch's two threads beside one busy process and 13.8 s
-with one. Measured on the same 2-core machine beside a busy process (`make perf`,
-benchmarks/test_threads.py), a second thread makes the score network's forward pass slower at
-every size hdbench runs, from 200 to 10⁵ rows (2 to 9 times slower; the README's Speed section),
-and gains at most a fraction on an idle machine; so the policy is one thread at every size.
+with one. Measured on the same 2-core machine beside busy processes (`make perf`,
+benchmarks/test_threads.py), a second thread makes the score network's forward pass 12 times
+slower at 200 rows (a Langevin step of the default chains) and 2.4 times slower at 10⁴ rows; only
+at 10⁵ rows, beyond any default, did it come out ahead once (0.83 of one thread's time, and 1.08
+in another session). So the policy is one thread at every size hdbench runs.
 `HDBENCH_THREADS=N` asks for N threads, for a machine with idle cores and larger workloads.
 
 Nothing happens at import (STYLE §13). The command line applies the policy once, before torch
