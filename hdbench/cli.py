@@ -2,6 +2,11 @@
 
 Each command imports what it needs when it runs, so that `hdbench --help` and light commands do
 not pay for torch, pandas, scipy or matplotlib.
+
+Exit codes: 0 when everything asked for was done and every run is `ok`; 1 when a run errored or
+diverged (`hdbench run`), or when any run of a sweep, suite or comparison errored (diverged runs
+of a sweep are results, listed in its summary); 2 for bad input, which gets one line on stderr
+before anything is computed; 130 when interrupted.
 """
 
 from __future__ import annotations
@@ -26,27 +31,71 @@ RUN_SUMMARY_KEYS = (
 )
 
 
+EXIT_FAILED_RUNS = 1
+EXIT_BAD_INPUT = 2
+#: Commands that can redo the runs whose rows say `error`.
+RETRY = ("sweep", "bench")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
     try:
         apply_thread_policy()
         if getattr(args, "methods", None):
             from hdbench.algorithms.plugins import use_method_dirs
 
             use_method_dirs(args.methods)
-        args.handler(args)
+        return args.handler(args) or 0
     except HdbenchError as error:
-        print(f"hdbench: error: {error}", file=sys.stderr)
-        return 2
+        print(f"hdbench: error: {one_line(str(error))}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("hdbench: interrupted", file=sys.stderr)
         return 130
-    return 0
+
+
+def one_line(text: str) -> str:
+    """`text` with its line breaks folded, so that an error is always one line."""
+    return " ".join(text.split())
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line (the command and what was wrong)."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        print(f"{self.prog}: error: {one_line(message)} (see {self.prog} --help)", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def jobs_count(text: str) -> int:
+    """`--jobs`: a count ≥ 1, or -1 for every core."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not (value >= 1 or value == -1):
+        raise argparse.ArgumentTypeError(
+            f"expected a count ≥ 1, or -1 for every core; got {text!r}"
+        )
+    return value
+
+
+def positive_count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a count ≥ 1, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="hdbench", description="Benchmark human-in-the-loop generative models."
     )
     commands = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", default="standard", help="a suite in benchmarks/ or a file")
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(bench)
+    add_retry_option(bench)
     add_oracle_dirs(bench)
     add_method_dirs(bench)
     bench.set_defaults(handler=run_bench)
@@ -113,7 +163,9 @@ def build_parser() -> argparse.ArgumentParser:
     render = speech_commands.add_parser("render", help="WAV files of a run's samples")
     render.add_argument("run_dir", type=Path, help="a run folder (with spec.json, samples.npy)")
     render.add_argument("--out", type=Path, help="default: RUN_DIR/audio")
-    render.add_argument("--first", type=int, default=10, help="how many samples (default 10)")
+    render.add_argument(
+        "--first", type=positive_count, default=10, help="how many samples (default 10)"
+    )
     add_oracle_dirs(render)
     render.set_defaults(handler=speech_render)
 
@@ -129,6 +181,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument(
         "--grid",
         nargs="+",
+        action="extend",
         default=[],
         metavar="KEY=V1,V2",
         help="e.g. --grid sigma_nes=0.5,1 R=5,10 lambda=0,1",
@@ -144,6 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fixed parameter for every run",
     )
     sweep.add_argument("--name", default="sweep", help="results/NAME/ (default: sweep)")
+    add_retry_option(sweep)
     sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(sweep)
     add_oracle_dirs(sweep)
@@ -153,7 +207,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_parallel_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jobs", type=int, default=-1, help="processes (default: every core)")
+    parser.add_argument(
+        "--jobs", type=jobs_count, default=-1, help="processes (default -1: every core)"
+    )
     parser.add_argument(
         "--scheduler",
         metavar="tcp://HOST:PORT",
@@ -227,6 +283,14 @@ def add_ledger_commands(commands) -> None:
     export.set_defaults(handler=ledger_export)
 
 
+def add_retry_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--retry-errors",
+        action="store_true",
+        help="redo the runs whose stored rows say `error` (other finished runs are kept)",
+    )
+
+
 def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--oracles",
@@ -238,24 +302,41 @@ def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def list_oracles(args: argparse.Namespace) -> None:
+def list_oracles(args: argparse.Namespace) -> int:
+    """One line per oracle found; a spec that cannot be loaded is marked, and makes the exit
+    code non-zero, with one line on stderr naming it."""
     from hdbench.oracles import find_specs
-    from hdbench.oracles.spec import read_spec
+    from hdbench.oracles.catalog import check_spec
 
     specs = find_specs(args.oracles)
     width = max(map(len, specs), default=0)
+    broken = []
     for name, path in specs.items():
-        print(f"{name:<{width}}  {read_spec(path).description}")
+        try:
+            print(f"{name:<{width}}  {check_spec(path).description}")
+        except SpecError as error:
+            broken.append(name)
+            print(f"{name:<{width}}  ✗ cannot load: {one_line(str(error))}")
+    if broken:
+        print(
+            f"hdbench: error: {len(broken)} oracle spec(s) cannot be loaded: {', '.join(broken)}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    return 0
 
 
 def show_oracle(args: argparse.Namespace) -> None:
     import numpy as np
 
+    from hdbench.experiments.preflight import check_output
     from hdbench.oracles import load_oracle
     from hdbench.report.oracle_figure import plot_oracle
 
     oracle = load_oracle(args.name, args.oracles)
-    path = plot_oracle(oracle, args.out or Path("results") / "oracles" / f"{oracle.name}.png")
+    out = args.out or Path("results") / "oracles" / f"{oracle.name}.png"
+    check_output(out.parent, "--out")
+    path = plot_oracle(oracle, out)
     target = oracle.truth.sample(100_000, np.random.default_rng(0))
     target_var, real_var = target.var(axis=0), oracle.real_data.var(axis=0)
     per_dim = ", ".join(f"{r:.2f}" for r in target_var / real_var)
@@ -267,9 +348,11 @@ def show_oracle(args: argparse.Namespace) -> None:
     print(f"wrote {path}")
 
 
-def run_one(args: argparse.Namespace) -> None:
+def run_one(args: argparse.Namespace) -> int:
     from hdbench.experiments import store
-    from hdbench.experiments.run import RunSpec, execute, parse_assignments
+    from hdbench.experiments.plan import parse_assignments
+    from hdbench.experiments.preflight import check_memory, check_output
+    from hdbench.experiments.run import RunSpec, execute
     from hdbench.metrics import TruthContext
     from hdbench.oracles import load_oracle
     from hdbench.oracles.spec import validate
@@ -288,14 +371,17 @@ def run_one(args: argparse.Namespace) -> None:
     ).for_oracle(oracle)
     if args.replay is not None and not args.replay.is_file():
         raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
+    check_memory([spec])
     folder = args.out or store.run_folder(Path("results"), oracle.name, spec.method, spec.run_id)
+    check_output(folder, "--out")
     context = TruthContext.build(oracle.truth, oracle.real_data)
     result = execute(spec, oracle, context, folder=folder, replay=args.replay)
-    write_run_outputs(oracle, context, result, folder)
+    return write_run_outputs(oracle, context, result, folder)
 
 
-def write_run_outputs(oracle, context, result, folder: Path) -> None:
-    """A finished run's files and figures in `folder`, and its summary on the terminal."""
+def write_run_outputs(oracle, context, result, folder: Path) -> int:
+    """A finished run's files and figures in `folder`, and its summary on the terminal; returns
+    the exit code: EXIT_FAILED_RUNS, with one line on stderr, unless the run is ok."""
     from hdbench.experiments import store
     from hdbench.report.run_figures import write_run_figures
 
@@ -311,10 +397,18 @@ def write_run_outputs(oracle, context, result, folder: Path) -> None:
                 f"  {key:<18} {value:.4g}" if isinstance(value, float) else f"  {key:<18} {value}"
             )
     print(f"wrote {folder}")
+    if row["status"] != "ok":
+        print(
+            f"hdbench: error: the run {row['status']}: {one_line(str(row['error']))}",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED_RUNS
+    return 0
 
 
 def study_start(args: argparse.Namespace) -> None:
-    from hdbench.experiments.run import RunSpec, parse_assignments
+    from hdbench.experiments.plan import parse_assignments
+    from hdbench.experiments.run import RunSpec
     from hdbench.oracles import load_oracle
     from hdbench.oracles.spec import validate
     from hdbench.studies.study import Study
@@ -398,30 +492,55 @@ COMPARED_METHODS = [
 ]
 
 
-def run_compare(args: argparse.Namespace) -> None:
+def run_compare(args: argparse.Namespace) -> int:
     from hdbench.experiments.plan import SweepSpec
     from hdbench.experiments.suite import run_suite
     from hdbench.oracles import load_oracle
+    from hdbench.oracles.spec import validate
 
     oracle = load_oracle(args.oracle, args.oracles)
-    sweep = SweepSpec(
-        name="compare", oracles=[oracle.name], methods=COMPARED_METHODS, seeds=[args.seed]
-    )
+    fields = {
+        "name": "compare",
+        "oracles": [oracle.name],
+        "methods": COMPARED_METHODS,
+        "seeds": [args.seed],
+    }
+    sweep = validate(SweepSpec, fields, "compare")
     folder = args.out or Path("results") / "compare" / oracle.name
-    run_suite(sweep, folder, args.oracles)
+    runs = run_suite(sweep, folder, args.oracles)
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
+    return failed_runs_exit(runs, "compare")
 
 
-def run_bench(args: argparse.Namespace) -> None:
+def run_bench(args: argparse.Namespace) -> int:
     from hdbench.experiments.plan import read_sweep
     from hdbench.experiments.suite import run_suite
 
     suite = read_sweep(args.suite)
     folder = args.out / suite.name
-    run_suite(suite, folder, args.oracles, args.jobs, args.scheduler)
+    runs = run_suite(
+        suite, folder, args.oracles, args.jobs, args.scheduler, retry_errors=args.retry_errors
+    )
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
+    return failed_runs_exit(runs, "bench")
+
+
+def failed_runs_exit(runs, command: str) -> int:
+    """EXIT_FAILED_RUNS, with one line on stderr, when any run's status is `error`."""
+    errors = runs[runs["status"] == "error"] if not runs.empty else runs
+    if errors.empty:
+        return 0
+    first = errors.iloc[0]
+    retry = f"; `hdbench {command} ... --retry-errors` redoes them" if command in RETRY else ""
+    print(
+        f"hdbench: error: {len(errors)} of {len(runs)} runs failed, listed in summary.md "
+        f"(first: {first['oracle']} · {first['method']} · seed {first['seed']}: "
+        f"{one_line(str(first['error']))}){retry}",
+        file=sys.stderr,
+    )
+    return EXIT_FAILED_RUNS
 
 
 def speech_render(args: argparse.Namespace) -> None:
@@ -437,7 +556,11 @@ def speech_render(args: argparse.Namespace) -> None:
         raise SpecError(
             f"run_dir: expected a run folder with spec.json and samples.npy, got {args.run_dir}"
         )
-    oracle = load_oracle(json.loads(spec_path.read_text())["oracle"], args.oracles)
+    try:
+        name = json.loads(spec_path.read_text())["oracle"]
+    except (ValueError, KeyError, TypeError):
+        raise SpecError(f"run_dir: {spec_path} does not name its oracle (damaged?)") from None
+    oracle = load_oracle(str(name), args.oracles)
     space = getattr(oracle.truth, "space", None)
     if space is None:
         raise SpecError(f"run_dir: oracle {oracle.name!r} is not a speech oracle (kind vowel)")
@@ -446,7 +569,7 @@ def speech_render(args: argparse.Namespace) -> None:
     print(f"wrote {len(paths)} WAV files and spectrograms.png into {paths[0].parent}")
 
 
-def run_reference(args: argparse.Namespace) -> None:
+def run_reference(args: argparse.Namespace) -> int:
     import shutil
 
     from hdbench.experiments import reference, store
@@ -463,17 +586,32 @@ def run_reference(args: argparse.Namespace) -> None:
     for name in ("metrics", "samples"):
         shutil.copyfile(scratch / "figures" / f"{name}.png", out / f"{name}.png")
     print(f"wrote {path}; `git diff {out}` shows what moved")
+    return failed_runs_exit(runs, "reference")
 
 
-def run_sweep(args: argparse.Namespace) -> None:
+def run_sweep(args: argparse.Namespace) -> int:
     from hdbench.experiments.executor import run_specs
-    from hdbench.experiments.plan import SweepSpec, parse_grid, read_sweep
-    from hdbench.experiments.run import parse_assignments
+    from hdbench.experiments.plan import SweepSpec, parse_assignments, parse_grid, read_sweep
     from hdbench.experiments.store import figure_path, write_text
     from hdbench.oracles.spec import validate
     from hdbench.report.sweep_figures import plot_frontier, plot_heatmaps, sweep_markdown
 
     if args.file:
+        given = [
+            option
+            for option, value in [
+                ("--grid", args.grid),
+                ("--oracle", args.oracle),
+                ("--method", args.method),
+                ("--set", args.set),
+            ]
+            if value
+        ]
+        if given:
+            raise SpecError(
+                f"{given[0]}: expected either a sweep file or {given[0]} and the other grid "
+                "options, not both; put it in the file"
+            )
         sweep = read_sweep(args.file)
     else:
         if not args.oracle:
@@ -490,7 +628,15 @@ def run_sweep(args: argparse.Namespace) -> None:
     specs = sweep.runs(args.oracles)
     folder = args.out / sweep.name
     print(f"{sweep.name}: {len(specs)} runs into {folder}")
-    runs = run_specs(specs, folder, args.oracles, args.jobs, args.scheduler)
+    runs = run_specs(
+        specs,
+        folder,
+        args.oracles,
+        args.jobs,
+        args.scheduler,
+        retry_errors=args.retry_errors,
+        definition=sweep.definition(),
+    )
     keys = list(sweep.grid)
     figures = folder / "figures"
     plot_heatmaps(runs, keys, figures)
@@ -499,6 +645,7 @@ def run_sweep(args: argparse.Namespace) -> None:
     write_text(summary, folder / "summary.md")
     print(summary)
     print(f"wrote {folder}")
+    return failed_runs_exit(runs, "sweep")
 
 
 if __name__ == "__main__":

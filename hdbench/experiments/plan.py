@@ -1,25 +1,26 @@
 """Sweeps: a grid over parameters × oracles × methods × seeds, expanded into validated run specs.
 
 A sweep comes from the command line (`--grid sigma_nes=0.5,1 R=5,10`) or from a TOML file
-(see benchmarks/*.toml). Every run is validated before any starts, so a bad grid costs nothing.
+(see benchmarks/*.toml). Every run is validated before any starts, so a bad grid costs nothing:
+values are typed strictly (`R=true` is not R = 1), a key given twice, fixed and swept at once,
+or a `[method_params.X]` table for a method the sweep does not run is refused.
 """
 
 from __future__ import annotations
 
 import itertools
 import json
-import tomllib
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
 from hdbench.experiments.run import RunSpec, oracle_spec_hash
 from hdbench.oracles import find_specs
-from hdbench.oracles.spec import validate
+from hdbench.oracles.spec import read_toml, validate
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
@@ -27,7 +28,7 @@ BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 class SweepSpec(BaseModel):
     """What a sweep runs. `oracles = ["all"]` means every oracle found."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
     name: str = Field("sweep", pattern=r"^[a-z][a-z0-9_]*$")
     oracles: list[str] = Field(min_length=1)
     methods: list[str] = Field(["humandiffusion"], min_length=1)
@@ -45,6 +46,34 @@ class SweepSpec(BaseModel):
                 raise ValueError(f"{key}: expected a non-empty list of values")
         return grid
 
+    @field_validator("methods")
+    @classmethod
+    def _known_methods(cls, methods: list[str]) -> list[str]:
+        for method in methods:
+            if method not in ALGORITHMS:
+                raise ValueError(
+                    f"unknown method {method!r}; expected one of: {', '.join(ALGORITHMS)}"
+                )
+        return methods
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SweepSpec:
+        for method in self.method_params:
+            if method not in self.methods:
+                raise ValueError(
+                    f"method_params.{method}: expected a table for one of this sweep's methods "
+                    f"({', '.join(self.methods)}), got {method!r}"
+                )
+        fixed = {
+            "params": self.params,
+            **{f"method_params.{m}": p for m, p in self.method_params.items()},
+        }
+        for where, params in fixed.items():
+            both = sorted(set(params) & set(self.grid))
+            if both:
+                raise ValueError(f"{where}.{both[0]}: is also a grid key; give it in one place")
+        return self
+
     @field_validator("seeds")
     @classmethod
     def _seeds(cls, seeds: int | list[int]) -> int | list[int]:
@@ -53,6 +82,11 @@ class SweepSpec(BaseModel):
         if not (count_ok or list_ok):
             raise ValueError(f"expected a count ≥ 1 or a list of seeds ≥ 0, got {seeds!r}")
         return seeds
+
+    def definition(self) -> dict[str, Any]:
+        """What the sweep's results folder holds, as JSON values: everything but the seeds,
+        since more seeds of the same grid belong in the same table."""
+        return self.model_dump(mode="json", exclude={"seeds"})
 
     def seed_list(self) -> list[int]:
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
@@ -101,15 +135,41 @@ class SweepSpec(BaseModel):
         return list({spec.run_id: spec for spec in specs}.values())
 
 
+def parse_assignments(items: Sequence[str], option: str = "--set") -> dict[str, Any]:
+    """`key=value` strings into a dict; values are read as JSON where they parse, else text.
+    A key given twice is refused, never silently overwritten."""
+    params: dict[str, Any] = {}
+    for item in items:
+        key, value = _split(item, option, "key=value", params)
+        params[key] = _value(value)
+    return params
+
+
 def parse_grid(items: Sequence[str]) -> dict[str, list[Any]]:
-    """`key=v1,v2,…` strings into {key: [values]}; values are read as JSON where they parse."""
+    """`key=v1,v2,…` strings into {key: [values]}; values are read as JSON where they parse.
+    A key given twice (`R=2,3 R=4`) or an empty value (`R=1,,2`) is refused."""
     grid: dict[str, list[Any]] = {}
     for item in items:
-        key, sep, values = item.partition("=")
-        if not sep or not key:
-            raise SpecError(f"--grid: expected key=value,value,…, got {item!r}")
-        grid[key] = [_value(text) for text in values.split(",")] if values else []
+        key, values = _split(item, "--grid", "key=value,value,…", grid)
+        texts = values.split(",") if values else []
+        if "" in texts:
+            raise SpecError(
+                f"--grid: {key}: expected values separated by single commas, got {item!r}"
+            )
+        grid[key] = [_value(text) for text in texts]
     return grid
+
+
+def _split(
+    item: str, option: str, form: str, seen: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    key, sep, value = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise SpecError(f"{option}: expected {form}, got {item!r}")
+    if seen is not None and key in seen:
+        raise SpecError(f"{option}: {key}: given twice; expected each key once")
+    return key, value
 
 
 def _value(text: str) -> Any:
@@ -124,9 +184,6 @@ def read_sweep(path_or_name: str | Path) -> SweepSpec:
     path = Path(path_or_name)
     if path.suffix != ".toml":
         path = BENCHMARKS_DIR / f"{path_or_name}.toml"
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SpecError(f"{path}: cannot read the sweep: {error}") from None
+    data = read_toml(path, "sweep")
     data.setdefault("name", path.stem)
     return validate(SweepSpec, data, str(path))

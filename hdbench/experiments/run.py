@@ -114,20 +114,6 @@ class RunResult:
 AnswerMode = Literal["simulated", "queue"]
 
 
-def parse_assignments(items: list[str]) -> dict[str, Any]:
-    """`key=value` strings into a dict; values are read as JSON where they parse, else text."""
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key:
-            raise SpecError(f"--set: expected key=value, got {item!r}")
-        try:
-            params[key] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key] = value
-    return params
-
-
 @cache
 def versions() -> dict[str, str]:
     try:

@@ -1,29 +1,47 @@
 """All results I/O goes through this module.
 
 Tables are tidy (one row per observation) and written twice: CSV for people, Parquet for types.
-Every file is written to a temporary name and renamed, so an interrupted run never leaves a
-half-written file behind.
+Every file is written to a temporary name unique to its writer (a hidden file: process id and a
+random part) and renamed, so an interrupted run never leaves a half-written file behind.
+
+A results folder heals: a row file that cannot be read as a whole row (empty, truncated, not
+UTF-8, another run's) is moved to `damaged/` with one line saying so, and its run counts as not
+done; hidden files (temporaries) are never read as rows. `sweep.json` records which sweep a
+folder holds, so another sweep under the same name is refused instead of mixed in.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import time
+import uuid
+from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
+from hdbench.errors import SpecError
+
 if TYPE_CHECKING:
     from hdbench.experiments.run import RunResult
 
+#: What every stored row has; a row file without one of them is damaged.
+ROW_KEYS = ("run_id", "oracle", "method", "seed", "status")
 
-def _atomic_write(path: Path, write) -> Path:
+
+def _atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
-    write(temporary)
-    os.replace(temporary, path)
+    # Hidden and unique per writer (threads of one Dask worker share a process id); the suffix
+    # is kept because numpy appends its own to names without it.
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
     return path
 
 
@@ -61,14 +79,103 @@ def write_row(row: dict, folder: Path) -> Path:
     return _atomic_write(folder / "rows" / f"{row['run_id']}.json", lambda p: p.write_text(text))
 
 
-def finished_run_ids(folder: Path) -> set[str]:
-    """Ids of the runs whose rows are stored in `folder`."""
-    return {path.stem for path in (folder / "rows").glob("*.json")}
+class DamagedRowError(Exception):
+    """A row file that does not hold one whole row; the message says what is wrong."""
+
+
+def _row_files(folder: Path) -> list[Path]:
+    rows = folder / "rows"
+    if rows.exists() and not rows.is_dir():
+        raise SpecError(f"{rows}: expected the folder of a results folder's rows, got a file")
+    return sorted(p for p in rows.glob("*.json") if not p.name.startswith("."))
+
+
+def read_row(path: Path) -> dict[str, Any]:
+    """The row stored in `path`; DamagedRowError says why it is not a whole row."""
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise DamagedRowError("not UTF-8 text") from None
+    if not text.strip():
+        raise DamagedRowError("empty")
+    try:
+        row = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise DamagedRowError(f"truncated or malformed JSON ({error.msg} at {error.pos})") from None
+    if not isinstance(row, dict):
+        raise DamagedRowError(f"expected a JSON object, got {type(row).__name__}")
+    missing = [key for key in ROW_KEYS if key not in row]
+    if missing:
+        raise DamagedRowError(f"missing {', '.join(missing)}")
+    if row["run_id"] != path.stem:
+        raise DamagedRowError(f"holds run {row['run_id']!r}, not {path.stem!r}")
+    return row
+
+
+def stored_rows(folder: Path) -> dict[str, dict[str, Any]]:
+    """The whole rows stored in `folder`, by run id; damaged files are left out."""
+    rows = {}
+    for path in _row_files(folder):
+        try:
+            rows[path.stem] = read_row(path)
+        except (DamagedRowError, OSError):
+            continue
+    return rows
+
+
+def heal(folder: Path) -> list[str]:
+    """Move every damaged row file of `folder` to folder/damaged/, so that its run is redone;
+    returns one line per file moved."""
+    lines = []
+    for path in _row_files(folder):
+        try:
+            read_row(path)
+        except DamagedRowError as error:
+            target = folder / "damaged" / f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}.json"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, target)
+            lines.append(f"{path}: damaged row ({error}); moved to {target}, its run is redone")
+    return lines
+
+
+def finished_run_ids(folder: Path, retry_errors: bool = False) -> set[str]:
+    """Ids of the runs whose whole rows are stored in `folder` (with `retry_errors`, those
+    whose status is not `error`)."""
+    return {
+        run_id
+        for run_id, row in stored_rows(folder).items()
+        if not (retry_errors and row["status"] == "error")
+    }
+
+
+def claim(folder: Path, definition: dict[str, Any]) -> None:
+    """Record in folder/sweep.json which sweep the folder holds, or refuse another one.
+
+    `definition` is the sweep as plain JSON values (seeds left out: more seeds of the same
+    grid belong together); a folder without a record is claimed as it is.
+    """
+    path = folder / "sweep.json"
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        write_text(json.dumps(definition, indent=2, sort_keys=True) + "\n", path)
+        return
+    if stored != definition:
+        keys = sorted(set(stored) | set(definition))
+        changes = "; ".join(
+            f"{key} {stored.get(key)} there, {definition.get(key)} here"
+            for key in keys
+            if stored.get(key) != definition.get(key)
+        )
+        raise SpecError(
+            f"{folder}: holds another sweep ({changes}); expected the same sweep (seeds may "
+            "differ): give another --name (or --out), or remove the folder"
+        )
 
 
 def read_rows(folder: Path) -> pd.DataFrame:
-    """Every stored row of `folder`, one per run, in a stable order."""
-    rows = [json.loads(path.read_text()) for path in sorted((folder / "rows").glob("*.json"))]
+    """Every whole row stored in `folder`, one per run, in a stable order."""
+    rows = list(stored_rows(folder).values())
     frame = pd.DataFrame(rows)
     if frame.empty:
         return frame

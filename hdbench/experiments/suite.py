@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from hdbench.experiments import store
-from hdbench.experiments.executor import run_specs
+from hdbench.experiments.executor import prepare, run_specs
 from hdbench.experiments.oracle_suite import run_oracle_suite
 from hdbench.experiments.plan import SweepSpec
 from hdbench.oracles import Oracle, load_oracle
@@ -34,12 +34,17 @@ def run_suite(
     oracle_dirs: Sequence[Path] = (),
     n_jobs: int = -1,
     scheduler: str | None = None,
+    retry_errors: bool = False,
 ) -> pd.DataFrame:
-    """Run `sweep` into `folder` (resuming what is there) and write its report; returns runs."""
+    """Run `sweep` into `folder` (resuming what is there) and write its report; returns runs.
+    Everything checkable is checked before the oracles' brackets are computed."""
     specs = sweep.runs(oracle_dirs)
     oracles = [load_oracle(name, oracle_dirs) for name in sweep.oracle_names(oracle_dirs)]
+    prepare(specs, folder, n_jobs, scheduler, sweep.definition())
     brackets = run_oracle_suite(folder, oracles)
-    runs = run_specs(specs, folder, oracle_dirs, n_jobs, scheduler)
+    runs = run_specs(
+        specs, folder, oracle_dirs, n_jobs, scheduler, retry_errors, sweep.definition()
+    )
     listening = listening_table(folder, runs)
     store.write_table(listening, folder, "listening")
     figures = folder / "figures"

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from hdbench.errors import SpecError
-from hdbench.oracles.oracle import Oracle
-from hdbench.oracles.spec import read_spec
+from hdbench.oracles.oracle import Oracle, kind_params
+from hdbench.oracles.spec import OracleSpec, read_spec
 
 ENV_VAR = "HDBENCH_ORACLES"
 BUNDLED_DIR = Path(__file__).resolve().parents[2] / "oracles"
@@ -54,6 +54,14 @@ def load_oracle(name_or_path: str | Path, extra_dirs: Sequence[Path | str] = ())
             raise SpecError(f"oracle: unknown name {str(name_or_path)!r}; expected one of: {known}")
         path = specs[str(name_or_path)]
     return Oracle.from_spec(read_spec(path), source=path)
+
+
+def check_spec(path: Path) -> OracleSpec:
+    """Read a spec file and validate its kind's parameters (a Python D is probed) without
+    building D; SpecError names the file and the field."""
+    spec = read_spec(path)
+    kind_params(spec, str(path))
+    return spec
 
 
 def load_all(extra_dirs: Sequence[Path | str] = ()) -> list[Oracle]:

@@ -17,7 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from hdbench.errors import SpecError
-from hdbench.oracles.acceptability import Acceptability, as_points
+from hdbench.memory import GIB, available_bytes
+from hdbench.oracles.acceptability import Acceptability, KindParams, as_points
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.listener import ListenerModel
 from hdbench.oracles.panel import SimulatedPanel
@@ -26,6 +27,8 @@ from hdbench.oracles.trials import TrialBatch
 from hdbench.rng import named_generator, stable_hash
 
 NUM_PROBES = 64
+#: Arrays of the real data's size alive while it is drawn (noise, transformed, shifted, copy).
+REAL_DATA_COPIES = 4
 
 
 @dataclass(frozen=True)
@@ -39,12 +42,8 @@ class Oracle:
     def from_spec(cls, spec: OracleSpec, source: Path | None = None) -> Oracle:
         """Build and check an oracle; a problem raises SpecError naming the file and field."""
         where = str(source or spec.name)
-        params = dict(spec.acceptability)
-        try:
-            kind = ACCEPTABILITY_KINDS[params.pop("kind")]
-        except SpecError as error:
-            raise SpecError(f"{where}: acceptability.kind: {error}") from None
-        truth = kind.from_params(validate(kind.Params, params, where, "acceptability"))
+        kind, params = kind_params(spec, where)
+        truth = kind.from_params(params)
         if not 0.0 < truth.peak <= 1.0 + 1e-9:
             raise SpecError(
                 f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}"
@@ -108,6 +107,16 @@ class Oracle:
         return stable_hash(np.array2string(values, precision=10, threshold=10**6))
 
 
+def kind_params(spec: OracleSpec, where: str) -> tuple[type[Acceptability], KindParams]:
+    """The spec's acceptability kind and its validated parameters, without building D."""
+    params = dict(spec.acceptability)
+    try:
+        kind = ACCEPTABILITY_KINDS[params.pop("kind")]
+    except SpecError as error:
+        raise SpecError(f"{where}: acceptability.kind: {error}") from None
+    return kind, validate(kind.Params, params, where, "acceptability")
+
+
 def draw_real_data(spec: OracleSpec, dim: int, where: str) -> np.ndarray:
     """The N real data of shape (num, dim), N(mean, cov) with the spec's own seed."""
     real = spec.real_data
@@ -117,6 +126,12 @@ def draw_real_data(spec: OracleSpec, dim: int, where: str) -> np.ndarray:
         raise SpecError(
             f"{where}: real_data: expected a mean of length {dim} and a {dim}×{dim} cov "
             f"(the acceptability's dimension), got {mean.shape} and {cov.shape}"
+        )
+    needed, available = REAL_DATA_COPIES * real.num * dim * 8, available_bytes()
+    if available is not None and needed > available:
+        raise SpecError(
+            f"{where}: real_data.num: {real.num:,} points of dimension {dim} need about "
+            f"{needed / GIB:.1f} GiB, more than the {available / GIB:.1f} GiB available"
         )
     noise = np.random.default_rng(real.seed).standard_normal((real.num, dim))
     return as_points(mean + noise @ np.linalg.cholesky(cov).T, dim)

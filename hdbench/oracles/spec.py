@@ -2,10 +2,18 @@
 
 A spec has four tables: `acceptability` (the kind and its parameters), `real_data` (what a
 method starts from), `listener` (the listener model) and `panel`. See oracles/_template.toml.
+
+Every model a user fills in (specs, sweeps, a method's parameters) is validated by `validate`,
+strictly: a boolean or a string is never read as a number (`noise_sd = true` is not 1.0), a
+number never as a boolean, and NaN or infinity is refused wherever it appears. The first
+problem becomes one line naming the file, the dotted field and what was expected.
 """
 
 from __future__ import annotations
 
+import json
+import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -66,7 +74,9 @@ class ListenerSpec(KindParams):
     lapse_rate: float = Field(0.02, ge=0.0, le=1.0, description="share of inattentive answers")
     drift_sd: float = Field(0.0, ge=0.0, description="sd of a listener's drift per trial")
     scale: Literal["slider", "mushra", "five_point"] | SliderSpec = "slider"
-    differential_step: float | None = Field(None, ge=0.0)
+    differential_step: float | None = Field(
+        None, ge=0.0, le=1.0, description="step of answers in [-1, 1]; at most half the range"
+    )
     ideal: bool = False
 
     def slider(self) -> Slider:
@@ -99,32 +109,89 @@ class OracleSpec(BaseModel):
 
 def read_spec(path: Path) -> OracleSpec:
     """Parse and validate a spec file; the name defaults to the file's stem, less a leading `_`."""
-    try:
-        data = tomllib.loads(path.read_text())
-    except (OSError, tomllib.TOMLDecodeError) as error:
-        raise SpecError(f"{path}: cannot read the spec: {error}") from None
+    data = read_toml(path, "spec")
     data.setdefault("name", path.stem.lstrip("_"))
     return validate(OracleSpec, data, str(path))
 
 
-def validate(model: type[BaseModel], data: Any, where: str, prefix: str = "") -> Any:
-    """model.model_validate(data), with the first error turned into a one-line SpecError."""
+def read_toml(path: Path, what: str) -> dict[str, Any]:
+    """A TOML file as a dict; an unreadable, non-UTF-8 or malformed file (duplicate keys
+    included, which TOML forbids) raises SpecError naming it. A UTF-8 byte-order mark is fine."""
     try:
-        return model.model_validate(data)
+        text = path.read_bytes().decode("utf-8-sig")
+        return tomllib.loads(text)
+    except UnicodeDecodeError as error:
+        raise SpecError(
+            f"{path}: cannot read the {what}: expected UTF-8 text, got byte "
+            f"0x{error.object[error.start]:02x} at position {error.start}; save it as UTF-8"
+        ) from None
+    except (OSError, tomllib.TOMLDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+        raise SpecError(f"{path}: cannot read the {what}: {reason}") from None
+
+
+def validate(model: type[BaseModel], data: Any, where: str, prefix: str = "") -> Any:
+    """model.model_validate(data, strict=True), refusing NaN and infinity anywhere in `data`;
+    the first problem becomes a one-line SpecError: `where: prefix.dotted.field: expected`."""
+    found = non_finite(data)
+    if found is not None:
+        location, value = found
+        dotted = ".".join([prefix, *location] if prefix else location)
+        raise SpecError(f"{where}: {dotted}: expected a finite number, got {value}")
+    try:
+        return model.model_validate(data, strict=True)
     except ValidationError as error:
         raise SpecError(f"{where}: {describe(error, prefix)}") from None
 
 
+def non_finite(data: Any, location: tuple[str, ...] = ()) -> tuple[list[str], float] | None:
+    """The dotted location and value of the first NaN or infinity in nested dicts and lists."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return list(location), data
+    if isinstance(data, dict):
+        items = data.items()
+    elif isinstance(data, list | tuple):
+        items = enumerate(data)
+    else:
+        return None
+    for key, value in items:
+        found = non_finite(value, (*location, str(key)))
+        if found is not None:
+            return found
+    return None
+
+
+#: How pydantic names the member of a union an error belongs to (`literal['a','b']`, a class
+#: name such as `SliderSpec`, `list[int]`, `int`): not a field, so left out of the location.
+_UNION_MEMBER = re.compile(r".*[\[\]'].*|[A-Z][a-z]\w*|int|float|str|bool|list|dict|tuple")
+
+
 def describe(error: ValidationError, prefix: str = "") -> str:
-    """One line for the first problem: the field's dotted path, what was expected, the input."""
-    first = error.errors()[0]
-    parts = ([prefix] if prefix else []) + [str(part) for part in first["loc"]]
-    location = ".".join(parts)
-    message = first["msg"].removeprefix("Value error, ")
-    if first["type"] == "missing":
+    """One line for the problem found deepest in the input (for a union, the member that
+    matched furthest): the field's dotted path, what was expected, and what was given."""
+    errors = [(_location(e["loc"]), e) for e in error.errors()]
+    parts, chosen = max(errors, key=lambda pair: len(pair[0]))
+    location = ".".join([prefix, *parts] if prefix else parts)
+    message = chosen["msg"].removeprefix("Value error, ")
+    if chosen["type"] == "missing":
         message = "a value is required"
-    elif first["type"] == "extra_forbidden":
+    elif chosen["type"] == "extra_forbidden":
         message = "unknown field"
-    elif "input" in first and first["type"] != "value_error":
-        message += f" (got {first['input']!r})"
+    elif "input" in chosen and chosen["type"] not in ("value_error", "assertion_error"):
+        message += f" (got {shown(chosen['input'])})"
     return f"{location}: {message}" if location else message
+
+
+def _location(loc: tuple[Any, ...]) -> list[str]:
+    return [str(part) for part in loc if not _UNION_MEMBER.fullmatch(str(part))]
+
+
+def shown(value: Any, limit: int = 80) -> str:
+    """A value as the user typed it in TOML or on the command line: true, "0.1", nan."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+    else:
+        text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."

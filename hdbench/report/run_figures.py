@@ -9,7 +9,13 @@ import pandas as pd
 
 from hdbench.metrics import METRICS, TruthContext
 from hdbench.oracles import Oracle
-from hdbench.report.oracle_figure import REAL_COLOUR, draw_acceptability, view_box
+from hdbench.report.oracle_figure import (
+    REAL_COLOUR,
+    draw_acceptability,
+    on_plane,
+    plane_note,
+    view_box,
+)
 from hdbench.report.style import plt
 
 SAMPLE_COLOUR = "#4e79a7"
@@ -75,12 +81,14 @@ def plot_chain(oracle: Oracle, snapshots: dict[int, np.ndarray], path: Path) -> 
     for ax, step in zip(axes[0], shown, strict=True):
         if oracle.dim == 2:
             draw_acceptability(ax, oracle, box)
-        ax.scatter(*oracle.real_data[:, :2].T, s=8, c=REAL_COLOUR, lw=0, alpha=0.8)
-        ax.scatter(*snapshots[step][:, :2].T, s=6, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
+        ax.scatter(*on_plane(oracle.real_data).T, s=8, c=REAL_COLOUR, lw=0, alpha=0.8)
+        ax.scatter(*on_plane(snapshots[step]).T, s=6, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
         ax.set_title("start (real data)" if step == 0 else f"step {step}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(f"{oracle.name}: real data (orange) and chain (blue)", fontsize=10)
+    fig.suptitle(
+        f"{oracle.name}: real data (orange) and chain (blue){plane_note(oracle.dim)}", fontsize=10
+    )
     fig.tight_layout()
     return _save(fig, path)
 
@@ -93,20 +101,23 @@ def plot_gradient_fields(oracle: Oracle, arrays: dict[str, np.ndarray], path: Pa
         ("learned S_∇D / S_D", arrays["field_points"], arrays["learned_score"]),
     ]
     fig, axes = plt.subplots(1, 3, figsize=(11, 3.8))
-    lo, hi = np.quantile(arrays["periphery"][:, :2], [0.02, 0.98], axis=0)
+    lo, hi = np.quantile(on_plane(arrays["periphery"]), [0.02, 0.98], axis=0)
     box = np.stack([lo, hi], axis=1)
     for ax, (title, points, vectors) in zip(axes, panels, strict=True):
         if oracle.dim == 2:
             draw_acceptability(ax, oracle, box)
-        length = np.linalg.norm(vectors[:, :2], axis=1, keepdims=True)
-        unit = vectors[:, :2] / np.where(length > 0, length, 1)
+        # The length is the whole gradient's; the arrow shows its part in the drawn plane.
+        length = np.linalg.norm(vectors, axis=1, keepdims=True)
+        unit = on_plane(vectors) / np.where(length > 0, length, 1)
         colour = np.log10(length[:, 0] + 1e-6)
-        ax.quiver(*points[:, :2].T, *unit.T, colour, cmap="magma", scale=30, width=0.004)
+        ax.quiver(*on_plane(points).T, *unit.T, colour, cmap="magma", scale=30, width=0.004)
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
     fig.suptitle(
-        f"{oracle.name}: direction of the gradient (colour: log₁₀ of its length)", fontsize=10
+        f"{oracle.name}: direction of the gradient (colour: log₁₀ of its length)"
+        f"{plane_note(oracle.dim)}",
+        fontsize=10,
     )
     fig.tight_layout()
     return _save(fig, path)
@@ -131,7 +142,7 @@ def plot_final_samples(
                 draw_acceptability(ax, oracle, box)
             samples = finals.get((oracle.name, method))
             if samples is not None:
-                ax.scatter(*samples[:, :2].T, s=4, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
+                ax.scatter(*on_plane(samples).T, s=4, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
             else:
                 ax.text(0.5, 0.5, "failed", transform=ax.transAxes, ha="center")
             ax.set_xticks([])

@@ -19,10 +19,12 @@ def _save(fig, path: Path) -> Path:
     return path
 
 
-def plot_metrics(runs: pd.DataFrame, brackets: pd.DataFrame, path: Path) -> Path:
+def plot_metrics(runs: pd.DataFrame, brackets: pd.DataFrame, path: Path) -> Path | None:
     """A panel per (metric, oracle): each method's value per seed and mean, with the floor
-    (dotted) and the ceiling (dashed) of that oracle."""
-    ok = runs[runs["status"] == "ok"]
+    (dotted) and the ceiling (dashed) of that oracle; None when no run finished ok."""
+    ok = runs[runs["status"] == "ok"] if not runs.empty else runs
+    if ok.empty:
+        return None
     metrics = [m for m in FIGURE_METRICS if m in ok.columns]
     long = ok.melt(id_vars=["oracle", "method", "seed"], value_vars=metrics, var_name="metric")
     grid = sns.catplot(
@@ -59,9 +61,11 @@ def plot_metrics(runs: pd.DataFrame, brackets: pd.DataFrame, path: Path) -> Path
     return _save(grid.figure, path)
 
 
-def plot_listening(listening: pd.DataFrame, path: Path) -> Path:
+def plot_listening(listening: pd.DataFrame, path: Path) -> Path | None:
     """The simulated listening test (the paper's Fig. 6): ratings of real data and of each
-    method's samples, as violins, one panel per oracle."""
+    method's samples, as violins, one panel per oracle; None without ratings."""
+    if listening.empty:
+        return None
     grid = sns.catplot(
         data=listening,
         x="method",

@@ -85,9 +85,12 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
     return paths
 
 
-def plot_frontier(runs: pd.DataFrame, path: Path) -> Path:
-    """Every metric against the ratings spent: the cost–quality frontier, a line per method."""
-    ok = runs[runs["status"] == "ok"]
+def plot_frontier(runs: pd.DataFrame, path: Path) -> Path | None:
+    """Every metric against the ratings spent: the cost–quality frontier, a line per method;
+    None when no run finished ok."""
+    ok = runs[runs["status"] == "ok"] if not runs.empty else runs
+    if ok.empty:
+        return None
     metrics = [m for m in FRONTIER_METRICS if m in ok.columns]
     long = ok.melt(
         id_vars=["oracle", "method", "num_ratings"], value_vars=metrics, var_name="metric"
@@ -119,11 +122,13 @@ def plot_frontier(runs: pd.DataFrame, path: Path) -> Path:
 
 
 def sweep_markdown(runs: pd.DataFrame, keys: list[str]) -> str:
-    """Mean ± standard error at every grid point, best first by MMD², per oracle and method."""
+    """Mean ± standard error at every grid point, best first by MMD², per oracle and method;
+    then every run that did not finish ok, with its status and message."""
     metrics = [
         m for m in ("mmd2", "var_ratio_target", "grid_coverage", "mean_true_d") if m in runs.columns
     ]
-    table = grid_means(runs, keys, metrics).reset_index()
+    ok = runs[runs["status"] == "ok"] if not runs.empty else runs
+    table = grid_means(runs, keys, metrics).reset_index() if not ok.empty else ok
     sections = []
     for (oracle, method), part in table.groupby(["oracle", "method"]):
         part = part.sort_values("mmd2" if "mmd2" in part else metrics[0])
@@ -137,4 +142,17 @@ def sweep_markdown(runs: pd.DataFrame, keys: list[str]) -> str:
             ]
         cells["seeds"] = part["num_seeds"].to_numpy()
         sections.append(f"### {oracle} · {method}\n\n{cells.to_markdown(index=False)}\n")
-    return "\n".join(["## Sweep, best first by MMD²", "", *sections])
+    return "\n".join(["## Sweep, best first by MMD²", "", *sections, failed_markdown(runs, keys)])
+
+
+def failed_markdown(runs: pd.DataFrame, keys: list[str]) -> str:
+    """A list of the runs whose status is not ok: where in the grid, status and message."""
+    failed = runs[runs["status"] != "ok"] if not runs.empty else runs
+    if failed.empty:
+        return ""
+    lines = [f"## Failed runs ({len(failed)} of {len(runs)})", ""]
+    for row in failed.to_dict("records"):
+        point = ", ".join(f"{k} = {row.get(f'param_{k}')}" for k in keys)
+        where = f"{row['oracle']} · {row['method']} · seed {row['seed']}"
+        lines.append(f"- {where}{f' · {point}' if point else ''}: {row['status']}: {row['error']}")
+    return "\n".join(lines) + "\n"

@@ -7,6 +7,10 @@ normaliser by quadrature (dim ≤ 3) or importance sampling from that envelope, 
 central differences. The bounds must hold D's mass: when the envelope's draws see more than
 `MAX_OUTSIDE_SHARE` of it outside them, or D is 0 everywhere they looked inside them, sampling
 stops with one line saying so (it used to loop for ever).
+
+The function is probed when its spec is loaded, on a grid over `bounds` (at most PROBE_POINTS
+points): it must return finite values in [0, 1] of shape (n,), not all 0, or the spec is refused
+in one line naming what came back. Every later call is held to the same contract.
 """
 
 from __future__ import annotations
@@ -14,21 +18,26 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
 from hdbench.errors import SpecError
-from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
+from hdbench.oracles.acceptability import Acceptability, KindParams, Mode, box_grid
 from hdbench.oracles.envelope import EnvelopeSampler
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 
 #: Largest share of D's mass the bounds may leave out.
 MAX_OUTSIDE_SHARE = 0.01
 
+#: Most points a user's D is probed on at load time: a grid over the bounds (64 × 64 in 2-D,
+#: 16³ in 3-D), or uniform points once a grid of ≥ 2 points per axis would exceed it.
+PROBE_POINTS = 4096
+
 
 def import_callable(path: str) -> Callable[[np.ndarray], np.ndarray]:
-    """Import `module:function`; raise ValueError naming what is missing."""
+    """Import `module:function`; raise ValueError naming what is missing or what failed."""
     module_name, _, attribute = path.partition(":")
     if not module_name or not attribute:
         raise ValueError(f"expected 'module:function', got {path!r}")
@@ -36,36 +45,116 @@ def import_callable(path: str) -> Callable[[np.ndarray], np.ndarray]:
         module = importlib.import_module(module_name)
     except ImportError as error:
         raise ValueError(f"cannot import module {module_name!r}: {error}") from None
+    except Exception as error:
+        raise ValueError(
+            f"importing module {module_name!r} raised {type(error).__name__}: {error}"
+        ) from None
     function = getattr(module, attribute, None)
     if not callable(function):
         raise ValueError(f"module {module_name!r} has no function {attribute!r}")
     return function
 
 
+def checked_values(raw: Any, points: np.ndarray, name: str) -> np.ndarray:
+    """D as returned by the user's function for points (n, dim), checked: shape (n,), finite,
+    in [0, 1]; raise ValueError naming what came back (and where) otherwise."""
+    num = len(points)
+    if np.iscomplexobj(raw):
+        raise ValueError(f"{name}: expected real values, got complex numbers")
+    try:
+        values = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"{name}: expected an array of {num} numbers, got {type(raw).__name__}"
+        ) from None
+    if values.shape != (num,):
+        raise ValueError(
+            f"{name}: expected values of shape ({num},) for points of shape {points.shape}, "
+            f"got shape {values.shape}"
+        )
+    bad = ~np.isfinite(values) | (values < 0.0) | (values > 1.0)
+    if bad.any():
+        first = int(np.argmax(bad))
+        raise ValueError(
+            f"{name}: expected finite values in [0, 1], got {values[first]:.6g} at x = "
+            f"{np.array2string(points[first], precision=4)} ({int(bad.sum())} of {num} points)"
+        )
+    return values
+
+
+def probe_points(bounds: np.ndarray) -> np.ndarray:
+    """Points (≤ PROBE_POINTS, dim) covering the box `bounds` (dim, 2)."""
+    dim = len(bounds)
+    per_axis = int(PROBE_POINTS ** (1 / dim) + 1e-9)
+    if per_axis >= 2:
+        return box_grid(bounds, per_axis)[0]
+    return np.random.default_rng(0).uniform(*bounds.T, (PROBE_POINTS, dim))
+
+
+def probe(function: Callable[[np.ndarray], Any], name: str, bounds: np.ndarray) -> None:
+    """Call D on points covering `bounds`; raise ValueError unless it keeps its contract and
+    is positive somewhere (else the target has no mass inside the bounds)."""
+    points = probe_points(bounds)
+    try:
+        raw = function(points)
+    except Exception as error:
+        raise ValueError(
+            f"{name} raised {type(error).__name__}: {error} (called on {len(points)} points "
+            f"of shape {points.shape} over bounds)"
+        ) from None
+    values = checked_values(raw, points, name)
+    if not values.max() > 0.0:
+        raise ValueError(
+            f"{name} is 0 at all {len(points)} probe points over bounds {bounds.tolist()}: "
+            "expected bounds that hold the acceptable region"
+        )
+
+
 class ModeParams(KindParams):
-    location: list[float]
+    location: list[float] = Field(min_length=1)
     sd: float = Field(gt=0.0)
     mass: float = Field(gt=0.0, le=1.0)
 
 
 class PythonParams(KindParams):
-    function: str = Field(description="'module:function', importable from the Python path")
+    # Validated in this order: the function is probed over the bounds checked before it.
     dim: int = Field(ge=1)
-    bounds: list[tuple[float, float]] = Field(description="[low, high] for every dimension")
+    bounds: list[list[float]] = Field(description="[low, high] for every dimension")
     modes: list[ModeParams] = Field(default_factory=list)
-
-    @field_validator("function")
-    @classmethod
-    def _importable(cls, value: str) -> str:
-        import_callable(value)
-        return value
+    function: str = Field(description="'module:function', importable from the Python path")
 
     @field_validator("bounds")
     @classmethod
-    def _bounds(cls, value: list[tuple[float, float]], info: ValidationInfo) -> list:
+    def _bounds(cls, value: list[list[float]], info: ValidationInfo) -> list[list[float]]:
         dim = info.data.get("dim")
-        if len(value) != dim or any(not lo < hi for lo, hi in value):
+        pairs = all(len(pair) == 2 and pair[0] < pair[1] for pair in value)
+        if dim is None or len(value) != dim or not pairs:
             raise ValueError(f"expected {dim} pairs [low, high] with low < high, got {value}")
+        return value
+
+    @field_validator("modes")
+    @classmethod
+    def _modes(cls, value: list[ModeParams], info: ValidationInfo) -> list[ModeParams]:
+        bounds = info.data.get("bounds")
+        for index, mode in enumerate(value):
+            if bounds is None or len(mode.location) != len(bounds):
+                raise ValueError(
+                    f"mode {index}: expected a location of dimension {info.data.get('dim')}, "
+                    f"got {mode.location}"
+                )
+            if not all(lo <= x <= hi for x, (lo, hi) in zip(mode.location, bounds, strict=True)):
+                raise ValueError(f"mode {index}: expected a location inside bounds {bounds}")
+        total = sum(mode.mass for mode in value)
+        if total > 1.0 + 1e-9:
+            raise ValueError(f"expected masses that sum to at most 1, got {total:.6g}")
+        return value
+
+    @field_validator("function")
+    @classmethod
+    def _importable_and_probed(cls, value: str, info: ValidationInfo) -> str:
+        function = import_callable(value)
+        if "bounds" in info.data:
+            probe(function, value, np.asarray(info.data["bounds"], dtype=float))
         return value
 
 
@@ -85,12 +174,7 @@ class PythonAcceptability(Acceptability):
         )
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        values = np.asarray(self._function(x), dtype=float)
-        if values.shape != (len(x),):
-            raise ValueError(
-                f"{self.function_name}: expected values of shape ({len(x)},), got {values.shape}"
-            )
-        return values
+        return checked_values(self._function(x), x, self.function_name)
 
     @property
     def bounds(self) -> np.ndarray:
