@@ -29,6 +29,8 @@ from hdbench.rng import named_generator, stable_hash
 NUM_PROBES = 64
 #: Arrays of the real data's size alive while it is drawn (noise, transformed, shifted, copy).
 REAL_DATA_COPIES = 4
+#: Arrays of one number per listener a panel holds (bias, drift).
+LISTENER_ARRAYS = 2
 
 
 @dataclass(frozen=True)
@@ -44,6 +46,7 @@ class Oracle:
         where = str(source or spec.name)
         kind, params = kind_params(spec, where)
         truth = kind.from_params(params)
+        check_memory(spec, truth.dim, where)
         if not 0.0 < truth.peak <= 1.0 + 1e-9:
             raise SpecError(
                 f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}"
@@ -117,6 +120,22 @@ def kind_params(spec: OracleSpec, where: str) -> tuple[type[Acceptability], Kind
     return kind, validate(kind.Params, params, where, "acceptability")
 
 
+def check_memory(spec: OracleSpec, dim: int, where: str) -> None:
+    """SpecError naming the field when the real data or the panel's listeners would not fit
+    in the memory available."""
+    available = available_bytes()
+    counts = {  # field: (count, what, bytes each)
+        "real_data.num": (spec.real_data.num, "points", REAL_DATA_COPIES * dim * 8),
+        "panel.num_listeners": (spec.panel.num_listeners, "listeners", LISTENER_ARRAYS * 8),
+    }
+    for name, (count, what, each) in counts.items():
+        if available is not None and count * each > available:
+            raise SpecError(
+                f"{where}: {name}: {count:,} {what} need about {count * each / GIB:.1f} GiB, "
+                f"more than the {available / GIB:.1f} GiB available"
+            )
+
+
 def draw_real_data(spec: OracleSpec, dim: int, where: str) -> np.ndarray:
     """The N real data of shape (num, dim), N(mean, cov) with the spec's own seed."""
     real = spec.real_data
@@ -126,12 +145,6 @@ def draw_real_data(spec: OracleSpec, dim: int, where: str) -> np.ndarray:
         raise SpecError(
             f"{where}: real_data: expected a mean of length {dim} and a {dim}×{dim} cov "
             f"(the acceptability's dimension), got {mean.shape} and {cov.shape}"
-        )
-    needed, available = REAL_DATA_COPIES * real.num * dim * 8, available_bytes()
-    if available is not None and needed > available:
-        raise SpecError(
-            f"{where}: real_data.num: {real.num:,} points of dimension {dim} need about "
-            f"{needed / GIB:.1f} GiB, more than the {available / GIB:.1f} GiB available"
         )
     noise = np.random.default_rng(real.seed).standard_normal((real.num, dim))
     return as_points(mean + noise @ np.linalg.cholesky(cov).T, dim)

@@ -1,0 +1,50 @@
+"""Figures for oracles of any dimension: projected onto a plane, never an error."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from hdbench.oracles import Oracle
+from hdbench.oracles.spec import OracleSpec, validate
+from hdbench.report.oracle_figure import on_plane, plot_oracle
+from hdbench.report.run_figures import plot_chain, plot_final_samples, plot_gradient_fields
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def gaussian_oracle(dim: int) -> Oracle:
+    spec = {
+        "name": f"gaussian_{dim}d",
+        "description": f"a {dim}-D Gaussian",
+        "acceptability": {"kind": "gaussian", "mean": [0.0] * dim, "cov": np.eye(dim).tolist()},
+        "real_data": {"num": 40},
+    }
+    return Oracle.from_spec(validate(OracleSpec, spec, "test"))
+
+
+def test_points_are_drawn_on_a_plane():
+    assert on_plane(np.array([[1.0], [2.0]])).tolist() == [[1.0, 0.0], [2.0, 0.0]]
+    assert on_plane(np.arange(6.0).reshape(2, 3)).tolist() == [[0.0, 1.0], [3.0, 4.0]]
+
+
+@pytest.mark.parametrize("dim", [1, 3])
+def test_every_figure_is_drawn_for_a_non_planar_oracle(dim, tmp_path):
+    oracle = gaussian_oracle(dim)
+    rng = np.random.default_rng(0)
+    points = rng.standard_normal((30, dim))
+    arrays = {
+        "periphery": points,
+        "nes_grad": -points,
+        "regularised_grad": -points,
+        "field_points": points,
+        "learned_score": -points,
+    }
+    paths = [
+        plot_oracle(oracle, tmp_path / "oracle.png", num_target=200),
+        plot_chain(oracle, {0: points, 100: points / 2}, tmp_path / "chain.png"),
+        plot_gradient_fields(oracle, arrays, tmp_path / "fields.png"),
+        plot_final_samples([oracle], ["m"], {(oracle.name, "m"): points}, tmp_path / "s.png"),
+    ]
+    for path in paths:
+        assert path.read_bytes()[:8] == PNG
