@@ -50,10 +50,10 @@ class SweepSpec(BaseModel):
     @classmethod
     def _known_methods(cls, methods: list[str]) -> list[str]:
         for method in methods:
-            if method not in ALGORITHMS:
-                raise ValueError(
-                    f"unknown method {method!r}; expected one of: {', '.join(ALGORITHMS)}"
-                )
+            try:
+                resolve_method(method)
+            except SpecError as error:
+                raise ValueError(str(error).removeprefix("method: ")) from None
         return methods
 
     @model_validator(mode="after")
