@@ -186,6 +186,13 @@ SPECS = {
         spec('kind = "mixture"\nbumps = [{ mean = [nan, 0.0], sd = 1.0 }]\n'),
         "acceptability.bumps.0.mean.0",
     ),
+    "mixture of a million bumps": (
+        spec('kind = "mixture"\nring = { num_bumps = 1000000 }\n'),
+        "acceptability.ring.num_bumps",
+        "4096",
+    ),
+    "mixture without bumps": (spec('kind = "mixture"\nbumps = []\n'), "acceptability.bumps"),
+    "vowel grid of hours": (spec('kind = "vowel"\ngrid_size = 10000\n'), "acceptability.grid_size"),
     "vowel infinite widening": (
         spec('kind = "vowel"\nwidening = inf\n'),
         "acceptability.widening",

@@ -17,7 +17,7 @@ from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.kinds.fields import check_covariance, check_vector, gaussian_log_bump
 
-#: Most bumps a grid may have (num_per_axis ** axes): D costs a term per bump.
+#: Most bumps a mixture may have (a grid's num_per_axis ** axes): D costs a term per bump.
 MAX_BUMPS = 4096
 
 
@@ -55,7 +55,7 @@ class RingLayout(KindParams):
     """`num_bumps` bumps evenly on a circle of `radius` in the plane of the first two axes;
     each bump is isotropic in all `dim` axes, so the target is thin off that plane."""
 
-    num_bumps: int = Field(8, ge=1)
+    num_bumps: int = Field(8, ge=1, le=MAX_BUMPS)
     radius: float = Field(4.0, gt=0.0)
     sd: float = Field(0.5, gt=0.0)
     peak: float = Field(0.9, gt=0.0, le=1.0)
@@ -104,7 +104,7 @@ class GridLayout(KindParams):
 
 
 class MixtureParams(KindParams):
-    bumps: list[Bump] | None = None
+    bumps: list[Bump] | None = Field(None, min_length=1, max_length=MAX_BUMPS)
     ring: RingLayout | None = None
     grid: GridLayout | None = None
 

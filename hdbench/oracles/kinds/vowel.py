@@ -70,14 +70,16 @@ def default_cache_dir() -> Path:
 
 class VowelParams(KindParams):
     dim: int = Field(2, ge=1, le=32)
-    num_speakers: int = Field(120, ge=3)
-    tokens_per_speaker: int = Field(3, ge=1)
+    # Upper bounds keep a spec from asking for hours of synthesis (each token or grid node is
+    # rendered; the defaults take about a minute).
+    num_speakers: int = Field(120, ge=3, le=2000)
+    tokens_per_speaker: int = Field(3, ge=1, le=20)
     corpus_seed: int = Field(0, ge=0)
     widening: float = Field(1.5, gt=0, description="region sd over the corpus's spread")
     peak: float = Field(0.9, gt=0, le=1)
     render_seconds: float = Field(0.3, ge=0.1, le=1.0, description="length of the rated audio")
     half_width: float = Field(8.0, gt=0, description="box: ±half_width in normalised units")
-    grid_size: int = Field(81, ge=11, description="grid points per axis (dim 2)")
+    grid_size: int = Field(81, ge=11, le=321, description="grid points per axis (dim 2)")
     cache_dir: str = Field("", description="default: $HDBENCH_CACHE or ~/.cache/hdbench")
 
 
