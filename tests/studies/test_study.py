@@ -63,7 +63,8 @@ def test_a_study_resumed_with_nothing_answered_waits_again(tmp_path, capsys):
 def test_another_spec_in_a_study_folder_is_refused(tmp_path, capsys):
     folder = tmp_path / "study"
     main(["study", "start", str(folder), *STUDY])
-    assert main(["study", "start", str(folder), *STUDY[:-1], "--set=R=3"]) != 0
+    other = [f"--set={key}={value}" for key, value in {**PARAMS, "R": 3}.items()]
+    assert main(["study", "start", str(folder), *STUDY[: -len(SETS)], *other]) != 0
     assert "holds another study" in capsys.readouterr().err
 
 
