@@ -24,3 +24,19 @@ def test_unknown_oracle_is_one_line_on_stderr(capsys):
     assert main(["oracles", "show", "nope"]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "unknown name 'nope'" in err
+
+
+def test_oracles_marks_a_spec_it_cannot_load_and_exits_non_zero(tmp_path, monkeypatch, capsys):
+    (tmp_path / "zz_broken.toml").write_text(
+        'description = "x"\n[acceptability]\nkind = "plateau"\ncentre = [0.0, 0.0]\n'
+        "[listener]\nnoise_sd = true\n"
+    )
+    monkeypatch.setenv("HDBENCH_ORACLES", str(tmp_path))
+    assert main(["oracles"]) == 2
+    captured = capsys.readouterr()
+    broken = [line for line in captured.out.splitlines() if line.startswith("zz_broken ")]
+    assert len(broken) == 1 and "✗ cannot load:" in broken[0] and "listener.noise_sd" in broken[0]
+    assert any(line.startswith("paper_like ") for line in captured.out.splitlines())
+    assert captured.err.splitlines() == [
+        "hdbench: error: 1 oracle spec(s) cannot be loaded: zz_broken"
+    ]
