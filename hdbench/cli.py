@@ -137,6 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_study_commands(commands)
     add_ledger_commands(commands)
+    add_serve_command(commands)
 
     compare = commands.add_parser(
         "compare",
@@ -282,6 +283,43 @@ def add_ledger_commands(commands) -> None:
     export.add_argument("--out", type=Path, help="default: LEDGER with the format's suffix")
     export.set_defaults(handler=ledger_export)
 
+    fit = ledger_commands.add_parser(
+        "fit-listener", help="fit the listener model to a ledger's ratings (maximum likelihood)"
+    )
+    fit.add_argument("ledger", type=Path, metavar="LEDGER")
+    fit.add_argument("--out", type=Path, required=True, metavar="FILE.toml")
+    fit.add_argument(
+        "--source", default="person", help="ratings of this source (prefix; default: person)"
+    )
+    fit.set_defaults(handler=ledger_fit_listener)
+
+
+def add_serve_command(commands) -> None:
+    serve = commands.add_parser("serve", help="a listening page: people answer a waiting study")
+    serve.add_argument("folder", type=Path, metavar="STUDY_DIR")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--session-size", type=int, default=30, help="trials a session (30)")
+    serve.add_argument(
+        "--lease-minutes", type=float, default=30.0, help="an unanswered lease returns (30)"
+    )
+    serve.add_argument("--screening-rate", type=float, help="share of screening trials (0.1)")
+    serve.add_argument(
+        "--reference-threshold", type=float, help="hidden reference below this fails (0.9)"
+    )
+    serve.add_argument("--anchor-threshold", type=float, help="anchor above this fails (0.5)")
+    serve.add_argument(
+        "--use-all", action="store_true", default=None, help="use flagged participants too"
+    )
+    serve.add_argument(
+        "--no-prefetch",
+        action="store_true",
+        help="render each sound only when it is asked for, not a session's sounds ahead",
+    )
+    add_oracle_dirs(serve)
+    add_method_dirs(serve)
+    serve.set_defaults(handler=serve_study)
+
 
 def add_retry_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
@@ -386,7 +424,12 @@ def write_run_outputs(oracle, context, result, folder: Path) -> int:
     from hdbench.report.run_figures import write_run_figures
 
     store.write_run(result, folder)
-    if result.row["status"] == "ok":
+    if result.row.get("answered_by") == "people":
+        from hdbench.report.people_report import write_people_outputs
+
+        write_people_outputs(oracle, result, folder)
+        print("answered by people: the metrics against the truth are not computed (SCORING.md)")
+    elif result.row["status"] == "ok":
         write_run_figures(oracle, context, result, folder)
     row = result.row
     print(f"{oracle.name} · {row['method']} · seed {row['seed']}: {row['status']} {row['error']}")
@@ -481,6 +524,34 @@ def ledger_export(args: argparse.Namespace) -> None:
     out = args.out or args.ledger.with_suffix(f".{args.to}")
     store.write_frame(table, out)
     print(f"wrote {len(table):,} ratings to {out}")
+
+
+def serve_study(args: argparse.Namespace) -> None:
+    from hdbench.serve.server import PageOptions, screening_rule, serve
+
+    if args.session_size < 1 or args.lease_minutes <= 0:
+        raise SpecError("--session-size, --lease-minutes: expected positive numbers")
+    given = {
+        "rate": args.screening_rate,
+        "reference_threshold": args.reference_threshold,
+        "anchor_threshold": args.anchor_threshold,
+        "use_all": args.use_all,
+    }
+    rule = screening_rule(args.folder, {k: v for k, v in given.items() if v is not None})
+    options = PageOptions(args.session_size, args.lease_minutes * 60, rule, not args.no_prefetch)
+    serve(args.folder, args.host, args.port, options, args.oracles)
+
+
+def ledger_fit_listener(args: argparse.Namespace) -> None:
+    from hdbench.studies.fit_listener import fit_ledger, listener_toml
+
+    if not args.ledger.is_file():
+        raise SpecError(f"LEDGER: expected a ledger file (ledger.sqlite), got {args.ledger}")
+    fit = fit_ledger(args.ledger, args.source)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(listener_toml(fit))
+    print(fit.table())
+    print(f"wrote {args.out}")
 
 
 COMPARED_METHODS = [

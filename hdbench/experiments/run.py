@@ -44,6 +44,7 @@ from hdbench.rng import named_generator, stable_hash
 from hdbench.samplers.langevin import SamplerDivergedError
 from hdbench.studies import loop
 from hdbench.studies.ledger import Ledger
+from hdbench.studies.people import PERSON_SOURCE, PeopleAnswerer
 from hdbench.threads import thread_policy
 
 #: Metrics recorded along a run (Langevin steps, generator updates), where they apply.
@@ -246,6 +247,8 @@ def open_streams(
             streams[name].answerer = loop.ReplayAnswerer(recorded, slider.low, slider.high)
         elif answers == "simulated":
             streams[name].answerer = simulated_answerer(oracle, ledger, name, spec)
+        else:  # the queue: people's responses, once screened (`hdbench serve`)
+            streams[name].answerer = PeopleAnswerer(ledger)
     return streams
 
 
@@ -281,8 +284,6 @@ def _proceed(
     if isinstance(listening, loop.Waiting):
         return listening
     started = time.perf_counter()
-    context = context or TruthContext.build(oracle.truth, oracle.real_data)
-    trace = trace_table(output.snapshots, context)
     test = ListeningTest.from_output(listening.output)
     columns: dict[str, Any] = {
         "status": "ok",
@@ -290,9 +291,17 @@ def _proceed(
         "diverged_at": None,
         "num_ratings": finished.num_ratings,
         "wall_time": finished.method_time,
-        **evaluate(output.samples, context),
-        **test.summary(),
     }
+    if answered_by_people(stream.ledger):
+        # People's D is unknown: the metrics against the simulated truth would score the method
+        # against an oracle nobody listened to. Only the listening test says how it did.
+        trace = pd.DataFrame()
+        columns["answered_by"] = "people"
+    else:
+        context = context or TruthContext.build(oracle.truth, oracle.real_data)
+        trace = trace_table(output.snapshots, context)
+        columns.update(evaluate(output.samples, context))
+    columns.update(test.summary())
     columns["metric_time"] = time.perf_counter() - started
     arrays = {**output.arrays, "listening_real": test.real, "listening_generated": test.generated}
     result = RunResult({}, {}, output.samples, trace, output.snapshots, arrays)
@@ -314,6 +323,17 @@ def listening_stream_finished(
         state = test.start(output.samples, oracle.real_data, rng)
         loop.start(stream, state)
     return loop.advance(test, None, problem, stream)
+
+
+def answered_by_people(ledger: Ledger) -> bool:
+    """Whether people answered any of the method's or the listening test's trials."""
+    row = ledger.db.execute(
+        "SELECT 1 FROM ratings r JOIN trials t ON t.trial_id = r.trial_id JOIN batches b "
+        "ON b.batch_id = t.batch_id WHERE b.stream IN ('method', 'listening') AND r.source = ? "
+        "LIMIT 1",
+        (PERSON_SOURCE,),
+    ).fetchone()
+    return row is not None
 
 
 def trace_table(snapshots: dict[int, np.ndarray], context: TruthContext) -> pd.DataFrame:

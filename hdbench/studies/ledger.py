@@ -10,7 +10,12 @@ share the file):
   the stimuli were shown in when a person was asked);
 - `ratings`: one row per answer (trial, answer index, value on the slider's own scale, who
   answered, when, and the source: simulated, replay, person);
-- `answerers`: the state of a simulated answerer, written in the transaction of its ratings.
+- `answerers`: the state of a simulated answerer, written in the transaction of its ratings;
+- people (`hdbench serve`, see `hdbench.studies.people`): `participants` (server-issued ids),
+  `leases` (a trial lent to one participant's session until it expires), `responses` (every
+  answer a person gave, with its client nonce: the raw record, never deleted; a method's batch
+  takes its ratings from it once they pass screening), `screening_trials` (the role of each
+  stimulus of a hidden-reference or anchor trial) and `flags` (post-screening, per participant).
 
 Keys make every write idempotent: a batch asked again with the same stimuli, or an answer given
 again, is a no-op, so a process killed at any point and started again neither loses nor
@@ -66,6 +71,39 @@ CREATE TABLE IF NOT EXISTS ratings (
     PRIMARY KEY (trial_id, answer_index)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS answerers (stream TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS participants (
+    participant_id TEXT PRIMARY KEY,
+    created REAL NOT NULL,
+    user_agent TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+    trial_id TEXT PRIMARY KEY REFERENCES trials (trial_id),
+    participant_id TEXT NOT NULL REFERENCES participants (participant_id),
+    session_id TEXT NOT NULL,
+    slot INTEGER NOT NULL,
+    expires REAL NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS leases_by_session ON leases (session_id, slot);
+CREATE TABLE IF NOT EXISTS responses (
+    trial_id TEXT NOT NULL REFERENCES trials (trial_id),
+    answer_index INTEGER NOT NULL,
+    participant_id TEXT NOT NULL REFERENCES participants (participant_id),
+    value REAL NOT NULL,
+    nonce TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    time REAL NOT NULL,
+    PRIMARY KEY (trial_id, participant_id, answer_index)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS screening_trials (
+    trial_id TEXT PRIMARY KEY REFERENCES trials (trial_id),
+    roles TEXT NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS flags (
+    participant_id TEXT PRIMARY KEY REFERENCES participants (participant_id),
+    flagged INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    time REAL NOT NULL
+) WITHOUT ROWID;
 """
 
 
@@ -105,12 +143,17 @@ def digest(batch: TrialBatch) -> str:
 class Ledger:
     """One study's SQLite file. Open it with `Ledger(path)`; close it with `close()` or `with`."""
 
-    def __init__(self, path: Path, create: bool = True) -> None:
+    def __init__(self, path: Path, create: bool = True, any_thread: bool = False) -> None:
+        """`create`: make the file when missing (else LedgerError); `any_thread`: the connection
+        may be used from a thread other than its maker's (the caller keeps its uses one at a
+        time, as the page server's event loop does)."""
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise LedgerError(f"{self.path}: no ledger here (expected a study's ledger.sqlite)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        self._db = sqlite3.connect(
+            self.path, timeout=30.0, isolation_level=None, check_same_thread=not any_thread
+        )
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
@@ -124,6 +167,15 @@ class Ledger:
 
     def close(self) -> None:
         self._db.close()
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """The connection, for the modules that keep their own tables here (people, serve)."""
+        return self._db
+
+    def transaction(self) -> _Transaction:
+        """`with ledger.transaction():` BEGIN IMMEDIATE … COMMIT (ROLLBACK on an exception)."""
+        return _Transaction(self._db)
 
     # The study's description -------------------------------------------------------------
 

@@ -32,6 +32,7 @@ from hdbench.experiments.run import (
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.studies import faults, loop
 from hdbench.studies.ledger import Ledger
+from hdbench.studies.people import ANSWERED_STREAMS, people_status
 
 STUDY_FILE = "study.json"
 
@@ -84,15 +85,24 @@ class Study:
         return proceed(self.spec, self.oracle, self.folder, "queue", raise_errors=True)
 
     def status(self) -> list[str]:
-        """Lines: each batch asked with its answers given and expected."""
+        """Lines: each batch asked with its answers given and expected; people's progress."""
         with Ledger(self.folder / LEDGER_NAME) as ledger:
             batches = ledger.progress()
+            people = people_status(ledger)
         lines = [f"{self.spec.oracle} · {self.spec.method} · seed {self.spec.seed}"]
         for batch in batches:
+            if batch.stream not in ANSWERED_STREAMS:
+                continue
             mark = "done" if batch.complete else "waiting"
             lines.append(
                 f"  {batch.batch_id:<6} {batch.stream:<10} {batch.num_answered:>7,} of "
                 f"{batch.num_answers:,} ratings  {mark}"
+            )
+        if people.participants or people.responses:
+            lines.append(
+                f"  people: {people.participants} participants ({people.flagged} flagged), "
+                f"{people.answered:,} trials answered, {people.pending:,} pending, "
+                f"{people.leased:,} leased"
             )
         if (self.folder / "metrics.json").exists():
             lines.append("  finished: results in this folder")
@@ -110,7 +120,7 @@ def answer(study: Study, oracle: Oracle) -> int:
     given = 0
     with Ledger(study.folder / LEDGER_NAME) as ledger:
         for batch in ledger.progress():
-            if batch.complete:
+            if batch.complete or batch.stream not in ANSWERED_STREAMS:
                 continue
             answerer = simulated_answerer(oracle, ledger, batch.stream, study.spec)
             trials = ledger.batch(batch.batch_id)
