@@ -229,6 +229,7 @@ async function startSession() {
   show("done");
   $(".done-title").textContent = "Nothing to rate just now";
   $(".done-text").textContent = data.error || "Please come back later.";
+  $("#again").hidden = false; // new trials may come: let the participant ask again
 }
 
 function forget() {
