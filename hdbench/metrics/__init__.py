@@ -3,7 +3,15 @@
 Importing this package registers every bundled metric family in `METRICS`.
 """
 
-from hdbench.metrics import distances, fidelity, grid, modes, prdc, variance  # noqa: F401
+from hdbench.metrics import (  # noqa: F401
+    discovery,
+    distances,
+    fidelity,
+    grid,
+    modes,
+    prdc,
+    variance,
+)
 from hdbench.metrics.context import TargetGrid, TruthContext
 from hdbench.metrics.evaluate import evaluate, floor_and_ceiling
 from hdbench.metrics.grid import expected_grid_coverage

@@ -31,34 +31,23 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from scipy.stats import chi2
 
 from hdbench.metrics.context import TruthContext
 from hdbench.metrics.metric import has_modes, has_target_samples, register_metric
 from hdbench.metrics.variance import sample_cov
+from hdbench.oracles.acceptability import (  # noqa: F401  (HIGH_QUALITY_MASS: re-exported)
+    HIGH_QUALITY_MASS,
+    high_quality_radius,
+)
+from hdbench.oracles.acceptability import nearest_modes as nearest_modes_of
 
-#: Share of a Gaussian mode's own mass counted as high quality: VEEGAN's 3 sd in 2-D,
-#: P(χ²₂ ≤ 9) = 1 - e^{-4.5} ≈ 98.9 %, kept in every dimension.
-HIGH_QUALITY_MASS = float(-np.expm1(-4.5))
 #: Fraction of its fair share of high-quality samples a mode must hold to count as captured.
 STRICT_SHARE = 0.25
 
 
 def nearest_modes(samples: np.ndarray, context: TruthContext) -> tuple[np.ndarray, np.ndarray]:
     """Index (n,) of each sample's nearest mode by Mahalanobis distance, and that distance (n,)."""
-    modes = context.truth.modes
-    locations = np.stack([mode.location for mode in modes])
-    precisions = np.linalg.inv(np.stack([mode.cov for mode in modes]))
-    offsets = samples[:, None, :] - locations[None]
-    squared = np.einsum("nki,kij,nkj->nk", offsets, precisions, offsets)
-    nearest = np.argmin(squared, axis=1)
-    return nearest, np.sqrt(np.maximum(squared[np.arange(len(samples)), nearest], 0.0))
-
-
-def high_quality_radius(dim: int) -> float:
-    """Mahalanobis radius holding `HIGH_QUALITY_MASS` of a Gaussian mode in `dim` dimensions:
-    3 in 2-D, 4.45 in 8-D, 7.28 in 32-D (a fixed 3 would hold 0.0 % of a 32-D mode)."""
-    return float(np.sqrt(chi2.ppf(HIGH_QUALITY_MASS, df=dim)))
+    return nearest_modes_of(samples, context.truth.modes)
 
 
 def high_quality_counts(samples: np.ndarray, context: TruthContext) -> np.ndarray:
@@ -74,6 +63,15 @@ def mode_weights(context: TruthContext) -> np.ndarray:
     return masses / masses.sum()
 
 
+def captured(samples: np.ndarray, context: TruthContext, strict: bool) -> np.ndarray:
+    """Which modes samples (n, dim) capture: boolean (num_modes,). A mode is captured when it is
+    the nearest mode of a high-quality sample; strictly, when it also holds n_k / n_hq ≥ w_k / 4."""
+    counts = high_quality_counts(samples, context)
+    if not strict or counts.sum() == 0:
+        return counts > 0
+    return (counts > 0) & (counts / counts.sum() >= STRICT_SHARE * mode_weights(context))
+
+
 @register_metric(
     "modes_captured",
     direction="higher",
@@ -84,7 +82,7 @@ def mode_weights(context: TruthContext) -> np.ndarray:
 )
 def modes_captured(samples: np.ndarray, context: TruthContext) -> float:
     """Number of modes captured by samples (n, dim), VEEGAN's criterion."""
-    return float(np.count_nonzero(high_quality_counts(samples, context)))
+    return float(np.count_nonzero(captured(samples, context, strict=False)))
 
 
 @register_metric(
@@ -97,11 +95,7 @@ def modes_captured(samples: np.ndarray, context: TruthContext) -> float:
 )
 def modes_captured_strict(samples: np.ndarray, context: TruthContext) -> float:
     """Number of modes k with n_k > 0 and n_k / n_hq ≥ w_k / 4, for samples (n, dim)."""
-    counts = high_quality_counts(samples, context)
-    if counts.sum() == 0:
-        return 0.0
-    share = counts / counts.sum()
-    return float(np.count_nonzero((counts > 0) & (share >= STRICT_SHARE * mode_weights(context))))
+    return float(np.count_nonzero(captured(samples, context, strict=True)))
 
 
 @register_metric(

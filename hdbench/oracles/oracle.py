@@ -18,10 +18,11 @@ import numpy as np
 
 from hdbench.errors import SpecError
 from hdbench.memory import GIB, available_bytes
-from hdbench.oracles.acceptability import Acceptability, KindParams, as_points
+from hdbench.oracles.acceptability import Acceptability, KindParams
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.listener import ListenerModel
 from hdbench.oracles.panel import SimulatedPanel
+from hdbench.oracles.real_data import RealDataParams, draw_real_data
 from hdbench.oracles.spec import OracleSpec, validate
 from hdbench.oracles.trials import TrialBatch
 from hdbench.rng import named_generator, stable_hash
@@ -46,18 +47,21 @@ class Oracle:
         where = str(source or spec.name)
         kind, params = kind_params(spec, where)
         truth = kind.from_params(params)
-        check_memory(spec, truth.dim, where)
+        real = spec.real_data
+        common = {key: real[key] for key in ("num", "seed") if key in real}
+        size = validate(RealDataParams, common, where, "real_data")
+        check_memory(spec, size.num, truth.dim, where)
         if not 0.0 < truth.peak <= 1.0 + 1e-9:
             raise SpecError(
                 f"{where}: acceptability: expected a peak of D in (0, 1], got {truth.peak:.4f}"
             )
-        own = truth.own_real_data(spec.real_data.num, spec.real_data.seed)
-        if own is not None and (spec.real_data.mean is not None or spec.real_data.cov is not None):
+        own = truth.own_real_data(size.num, size.seed)
+        if own is not None and set(real) - {"num", "seed"}:
             raise SpecError(
                 f"{where}: real_data: expected only num and seed, since the real data of kind "
                 f"{spec.acceptability['kind']!r} are its own (e.g. corpus tokens)"
             )
-        real_data = own if own is not None else draw_real_data(spec, truth.dim, where)
+        real_data = own if own is not None else draw_real_data(real, truth, where)
         return cls(spec, truth, real_data, source)
 
     @property
@@ -120,12 +124,12 @@ def kind_params(spec: OracleSpec, where: str) -> tuple[type[Acceptability], Kind
     return kind, validate(kind.Params, params, where, "acceptability")
 
 
-def check_memory(spec: OracleSpec, dim: int, where: str) -> None:
-    """SpecError naming the field when the real data or the panel's listeners would not fit
-    in the memory available."""
+def check_memory(spec: OracleSpec, num_real: int, dim: int, where: str) -> None:
+    """SpecError naming the field when the `num_real` real data or the panel's listeners would
+    not fit in the memory available."""
     available = available_bytes()
     counts = {  # field: (count, what, bytes each)
-        "real_data.num": (spec.real_data.num, "points", REAL_DATA_COPIES * dim * 8),
+        "real_data.num": (num_real, "points", REAL_DATA_COPIES * dim * 8),
         "panel.num_listeners": (spec.panel.num_listeners, "listeners", LISTENER_ARRAYS * 8),
     }
     for name, (count, what, each) in counts.items():
@@ -134,17 +138,3 @@ def check_memory(spec: OracleSpec, dim: int, where: str) -> None:
                 f"{where}: {name}: {count:,} {what} need about {count * each / GIB:.1f} GiB, "
                 f"more than the {available / GIB:.1f} GiB available"
             )
-
-
-def draw_real_data(spec: OracleSpec, dim: int, where: str) -> np.ndarray:
-    """The N real data of shape (num, dim), N(mean, cov) with the spec's own seed."""
-    real = spec.real_data
-    mean = np.zeros(dim) if real.mean is None else np.asarray(real.mean, dtype=float)
-    cov = np.eye(dim) if real.cov is None else np.asarray(real.cov, dtype=float)
-    if mean.shape != (dim,) or cov.shape != (dim, dim):
-        raise SpecError(
-            f"{where}: real_data: expected a mean of length {dim} and a {dim}×{dim} cov "
-            f"(the acceptability's dimension), got {mean.shape} and {cov.shape}"
-        )
-    noise = np.random.default_rng(real.seed).standard_normal((real.num, dim))
-    return as_points(mean + noise @ np.linalg.cholesky(cov).T, dim)

@@ -1,7 +1,9 @@
 """Oracle specs: one TOML file per oracle, validated into frozen models.
 
 A spec has four tables: `acceptability` (the kind and its parameters), `real_data` (what a
-method starts from), `listener` (the listener model) and `panel`. See oracles/_template.toml.
+method starts from: its kind, default `gaussian`, and parameters; see
+`hdbench.oracles.real_data`), `listener` (the listener model) and `panel`. Both kinds'
+parameters are validated when the oracle is built. See oracles/_template.toml.
 
 Every model a user fills in (specs, sweeps, a method's parameters) is validated by `validate`,
 strictly: a boolean or a string is never read as a number (`noise_sd = true` is not 1.0), a
@@ -22,7 +24,6 @@ from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_va
 
 from hdbench.errors import SpecError
 from hdbench.oracles.acceptability import KindParams
-from hdbench.oracles.kinds.fields import check_covariance, check_vector
 from hdbench.oracles.listener import SCALES, Slider
 
 
@@ -45,27 +46,6 @@ class SliderSpec(KindParams):
         if abs(span / value - round(span / value)) > 1e-9:
             raise ValueError(f"expected a step that divides high - low = {span}, got {value}")
         return value
-
-
-class RealDataSpec(KindParams):
-    """N real data points drawn once from N(mean, cov); defaults N(0, I) as in the paper."""
-
-    num: int = Field(100, ge=2)
-    mean: list[float] | None = None
-    cov: list[list[float]] | None = None
-    seed: int = Field(0, ge=0)
-
-    @field_validator("mean")
-    @classmethod
-    def _mean(cls, value: list[float] | None) -> list[float] | None:
-        return None if value is None else check_vector(value, "mean")
-
-    @field_validator("cov")
-    @classmethod
-    def _cov(cls, value: list[list[float]] | None, info: ValidationInfo) -> Any:
-        if value is None:
-            return None
-        return check_covariance(value, len(info.data.get("mean") or value))
 
 
 class ListenerSpec(KindParams):
@@ -95,7 +75,7 @@ class OracleSpec(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     description: str = Field(min_length=1)
     acceptability: dict[str, Any]
-    real_data: RealDataSpec = RealDataSpec()
+    real_data: dict[str, Any] = Field(default_factory=dict)
     listener: ListenerSpec = ListenerSpec()
     panel: PanelSpec = PanelSpec()
 
@@ -104,6 +84,13 @@ class OracleSpec(BaseModel):
     def _has_kind(cls, value: dict[str, Any]) -> dict[str, Any]:
         if not isinstance(value.get("kind"), str):
             raise ValueError("expected a `kind` naming an acceptability kind")
+        return value
+
+    @field_validator("real_data")
+    @classmethod
+    def _real_data_kind(cls, value: dict[str, Any]) -> dict[str, Any]:
+        if not isinstance(value.get("kind", "gaussian"), str):
+            raise ValueError("kind: expected the name of a real-data kind")
         return value
 
 

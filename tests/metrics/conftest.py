@@ -16,6 +16,7 @@ from hdbench.oracles.kinds.mixture import MixtureAcceptability, MixtureParams
 from hdbench.oracles.kinds.plateau import PlateauAcceptability
 from hdbench.oracles.kinds.python_callable import PythonAcceptability
 from hdbench.oracles.kinds.ring import RingAcceptability
+from hdbench.oracles.real_data import ModesParams, draw_modes
 
 
 def _mixture(layout: dict) -> MixtureAcceptability:
@@ -56,16 +57,25 @@ ORACLES: dict[str, Callable[[], Acceptability]] = {
 }
 
 
+#: Discovery contexts: name → (oracle, the modes its real data are drawn from).
+PARTIAL = {"three_bumps_discover": ("three_bumps", [2]), "ring_of_8_discover": ("ring_of_8", [0])}
+
+
 @cache
 def truth_of(name: str) -> Acceptability:
-    return ORACLES[name]()
+    return ORACLES[PARTIAL[name][0] if name in PARTIAL else name]()
 
 
 @cache
 def context_of(name: str) -> TruthContext:
-    """The context of oracle `name`, seed 0, with 300 exact samples standing in for real data."""
+    """The context of oracle `name`, seed 0, with 300 exact samples standing in for real data;
+    for a discovery context, 300 points of the `modes` real-data kind on its listed modes."""
     truth = truth_of(name)
-    real_data = truth.sample(300, np.random.default_rng(12345))
+    if name in PARTIAL:
+        params = ModesParams(modes=PARTIAL[name][1], num=300, seed=12345)
+        real_data = draw_modes(params, truth, name)
+    else:
+        real_data = truth.sample(300, np.random.default_rng(12345))
     return TruthContext.build(truth, real_data, seed=0)
 
 

@@ -23,6 +23,7 @@ KINDS = [
     "gaussian_3d",
     "plateau_8d",
     "gaussian_32d",
+    "ring_of_8_discover",
 ]
 
 
@@ -61,7 +62,7 @@ def test_metric_on_exact_samples(exact_case, name: str) -> None:
         assert per_dim_columns <= set(scores)
         for axis, axis_value in enumerate(per_dim):
             assert_in_range(f"{name}_d{axis}", float(axis_value))
-    if name.startswith("modes_captured"):
+    if name.startswith(("modes_captured", "modes_discovered")):
         assert value <= len(context.truth.modes)
 
 

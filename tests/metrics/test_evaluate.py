@@ -8,10 +8,13 @@ import pytest
 
 from hdbench.errors import SpecError
 from hdbench.metrics import METRICS, evaluate, floor_and_ceiling, metric_info
+from hdbench.metrics.discovery import modes_without_real_data
 from hdbench.metrics.evaluate import BRACKET_COLUMNS
 
 MODE_METRICS = {"modes_captured", "modes_captured_strict", "high_quality_share", "mode_tv"}
 GRID_METRICS = {"grid_coverage", "reverse_kl"}
+DISCOVERY_MODE_METRICS = {"modes_discovered", "modes_discovered_strict"}
+DISCOVERY_GRID_METRICS = {"discovery_mass", "discovery_coverage"}
 PER_DIM = {"var_ratio_real", "var_ratio_target"}
 
 #: Metrics with a direction that the floor does not fail, and why (tested in their own module).
@@ -22,28 +25,42 @@ NOT_BRACKETED = {
 }
 
 
-def inapplicable(dim: int, has_modes: bool) -> set[str]:
-    return (set() if has_modes else MODE_METRICS) | (set() if dim == 2 else GRID_METRICS)
+def inapplicable(dim: int, has_modes: bool, discovers: bool) -> set[str]:
+    missing = (set() if has_modes else MODE_METRICS) | (set() if dim == 2 else GRID_METRICS)
+    missing |= set() if discovers and has_modes else DISCOVERY_MODE_METRICS
+    return missing | (set() if discovers and dim == 2 else DISCOVERY_GRID_METRICS)
 
 
 @pytest.mark.parametrize(
-    ("oracle", "dim", "has_modes"),
-    [("gaussian", 2, True), ("ring_of_8", 2, True), ("ring", 2, False), ("gaussian_3d", 3, True)],
+    ("oracle", "dim", "has_modes", "discovers"),
+    [
+        ("gaussian", 2, True, False),
+        ("ring_of_8", 2, True, False),
+        ("ring", 2, False, False),
+        ("gaussian_3d", 3, True, False),
+        # Real data on one of three bumps: the discovery metrics appear.
+        ("three_bumps_discover", 2, True, True),
+    ],
 )
 def test_every_column_appears_and_inapplicable_ones_are_nan(
-    contexts, oracle: str, dim: int, has_modes: bool
+    contexts, oracle: str, dim: int, has_modes: bool, discovers: bool
 ) -> None:
     context = contexts(oracle)
     scores = evaluate(context.truth.sample(200, np.random.default_rng(0)), context)
     per_dim = {f"{name}_d{axis}" for name in PER_DIM for axis in range(dim)}
     assert set(scores) == set(METRICS) | per_dim
-    missing = inapplicable(dim, has_modes)
+    missing = inapplicable(dim, has_modes, discovers)
     assert {column for column, value in scores.items() if np.isnan(value)} == missing
     assert all(isinstance(value, float) for value in scores.values())
     for column in scores:
         assert metric_info(column).name in METRICS
     for name in missing:
-        assert METRICS[name].note in {"2-D only", "needs the target's modes"}
+        assert METRICS[name].note in {
+            "2-D only",
+            "needs the target's modes",
+            "needs modes without real data",
+            "2-D, with target mass far from the real data",
+        }
 
 
 @pytest.mark.parametrize(
@@ -76,11 +93,16 @@ def test_floor_and_ceiling_rejects_bad_sizes(contexts) -> None:
         floor_and_ceiling(contexts("gaussian"), 5)
 
 
-def best_attainable(column: str, num_modes: int) -> float | None:
-    """The best value a mode metric can take, which both brackets may reach; None otherwise."""
-    return {"modes_captured": num_modes, "modes_captured_strict": num_modes}.get(
-        column, 0.0 if column == "mode_tv" and num_modes == 1 else None
-    )
+def best_attainable(column: str, num_modes: int, num_unvisited: int) -> float | None:
+    """The best value a mode metric can take, which both brackets may reach; None otherwise.
+    `num_unvisited` is the number of modes without real data."""
+    counts = {
+        "modes_captured": num_modes,
+        "modes_captured_strict": num_modes,
+        "modes_discovered": num_unvisited,
+        "modes_discovered_strict": num_unvisited,
+    }
+    return counts.get(column, 0.0 if column == "mode_tv" and num_modes == 1 else None)
 
 
 def badness(direction: str, value: float) -> float:
@@ -100,6 +122,7 @@ def badness(direction: str, value: float) -> float:
         ("ring", 500, 5),
         ("banana", 500, 5),
         ("gaussian_3d", 500, 5),
+        ("three_bumps_discover", 500, 5),
     ],
 )
 def test_floor_is_worse_than_ceiling(
@@ -109,6 +132,7 @@ def test_floor_is_worse_than_ceiling(
     table = floor_and_ceiling(context, num_samples, num_repeats=num_repeats, seed=0)
     wide = table.pivot(index="metric", columns="bracket", values=["mean", "sd"])
     num_modes = len(context.truth.modes)
+    num_unvisited = int(modes_without_real_data(context).sum()) if num_modes else 0
     checked = 0
     for column, row in wide.iterrows():
         metric = metric_info(column)
@@ -121,7 +145,7 @@ def test_floor_is_worse_than_ceiling(
         floor, ceiling = row["mean", "floor"], row["mean", "ceiling"]
         if floor == ceiling:
             # Only a mode count (or a one-mode TV) both brackets saturate may tie, at its best.
-            assert best_attainable(column, num_modes) == ceiling, column
+            assert best_attainable(column, num_modes, num_unvisited) == ceiling, column
             continue
         assert metric.is_better(ceiling, floor), (column, floor, ceiling)
         # ... by more than the noise of the two means.

@@ -30,6 +30,10 @@ EXPECTED_METRICS = {
     "energy_distance",
     "sliced_w2",
     "reverse_kl",
+    "modes_discovered",
+    "modes_discovered_strict",
+    "discovery_mass",
+    "discovery_coverage",
 }
 
 
