@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.stats import chi2
+from scipy.stats import chi2, norm, qmc
 
 from hdbench.errors import ExactSamplingError
 from hdbench.oracles.envelope import EnvelopeSampler
@@ -29,6 +29,8 @@ LOG_FLOOR = 1e-300
 #: in every dimension. Shared by the mode metrics ("high quality") and the real data drawn from
 #: chosen modes.
 HIGH_QUALITY_MASS = float(-np.expm1(-4.5))
+#: Antithetic pairs of fixed normal draws behind the quasi-Monte Carlo smoothed score.
+NUM_SMOOTHING_PAIRS = 512
 
 
 @dataclass(frozen=True)
@@ -168,11 +170,50 @@ class Acceptability(ABC):
         """∇log D = ∇D / D at x of shape (n, dim); returns (n, dim)."""
         return self.grad(x) / np.maximum(self(x), LOG_FLOOR)[:, None]
 
+    def smoothed_score(self, x: np.ndarray, sigma: float) -> np.ndarray:
+        """∇log (D * N(0, σ² I)) at x (n, dim), the score of p_D smoothed at σ: shape (n, dim).
+
+        σ = 0 gives `score`. Kinds with a closed form override this; the fallback is a
+        quasi-Monte Carlo estimate by Stein's identity over fixed antithetic draws ±z, i.e. the
+        NES estimate of ∇(D * φ_σ) (Ilyas et al. 2018, perturbations of sd σ) over the same
+        draws' estimate of D * φ_σ:
+
+            ∇log (D * φ_σ)(x) ≈ Σ_j (D(x + σ z_j) - D(x - σ z_j)) z_j / (2σ Σ_j D(x ± σ z_j)),
+
+        with NUM_SMOOTHING_PAIRS fixed quasi-random draws z_j (`smoothing_draws`). The draws are
+        the same at every call, so the estimate is a smooth, deterministic function of x. Against
+        quadrature its root-mean-square error is below 5% of the score's on every bundled
+        oracle for σ from 0.2 to 2 (tests/oracles/test_smoothed_score.py). Where D vanishes
+        over the whole ball of radius ~3σ the score is 0. Costs 2·NUM_SMOOTHING_PAIRS
+        evaluations of D per point.
+        """
+        if sigma == 0:
+            return self.score(x)
+        z = smoothing_draws(self.dim)
+        centres, offsets = np.repeat(x, len(z), axis=0), sigma * np.tile(z, (len(x), 1))
+        plus = self(centres + offsets).reshape(len(x), len(z))
+        minus = self(centres - offsets).reshape(len(x), len(z))
+        numerator = (plus - minus) @ z / (2 * sigma)
+        return numerator / np.maximum(0.5 * (plus + minus).sum(axis=1), LOG_FLOOR)[:, None]
+
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
         """Exact samples from p_D restricted to the box, shape (num, dim): rejection from the
         fitted envelope. ExactSamplingError (one line) when out of reach."""
         self._require_exact()
         return self.envelope.sample(num, rng)
+
+
+@cache
+def smoothing_draws(dim: int) -> np.ndarray:
+    """NUM_SMOOTHING_PAIRS fixed normal draws of shape (pairs, dim): scrambled Sobol points (a
+    randomised quasi-Monte Carlo rule, Owen 1998; seed 0) through the normal quantile, whitened
+    so that zᵀz / pairs = I."""
+    uniform = qmc.Sobol(dim, scramble=True, seed=0).random(NUM_SMOOTHING_PAIRS)
+    z = norm.ppf(np.clip(uniform, 1e-12, 1 - 1e-12))
+    second_moment = z.T @ z / len(z)
+    whitened = z @ np.linalg.inv(np.linalg.cholesky(second_moment)).T
+    whitened.setflags(write=False)
+    return whitened
 
 
 def box_grid(bounds: np.ndarray, num_per_axis: int) -> tuple[np.ndarray, float]:

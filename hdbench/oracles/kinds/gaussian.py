@@ -95,6 +95,10 @@ class GaussianAcceptability(Acceptability):
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self(x)[:, None] * self.score(x)
 
+    def smoothed_score(self, x: np.ndarray, sigma: float) -> np.ndarray:
+        """Closed form: D * N(0, σ² I) ∝ N(μ, Σ + σ² I), score -(Σ + σ² I)⁻¹ (x - μ)."""
+        return -(x - self.mean) @ np.linalg.inv(self.cov + sigma**2 * np.eye(self.dim))
+
     @property
     def peak(self) -> float:
         return self.height

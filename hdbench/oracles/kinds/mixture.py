@@ -154,6 +154,21 @@ class MixtureAcceptability(Acceptability):
         ]
         return np.log(self.heights) + np.stack(columns, axis=1)
 
+    def smoothed_score(self, x: np.ndarray, sigma: float) -> np.ndarray:
+        """Closed form: D * N(0, σ² I) = Σ_k h_k √(det Σ_k / det(Σ_k + σ² I)) · exp(-½ q_k^σ),
+        with q_k^σ the quadratic form of Σ_k + σ² I; its score is the responsibility-weighted
+        sum of -(Σ_k + σ² I)⁻¹ (x - μ_k)."""
+        covs = self.covs + sigma**2 * np.eye(self.dim)
+        precisions = np.linalg.inv(covs)
+        log_scale = 0.5 * (np.linalg.slogdet(self.covs)[1] - np.linalg.slogdet(covs)[1])
+        columns = [
+            gaussian_log_bump(x, mean, precision)
+            for mean, precision in zip(self.means, precisions, strict=True)
+        ]
+        log_terms = np.log(self.heights) + log_scale + np.stack(columns, axis=1)
+        pulls = -np.einsum("nki,kij->nkj", x[:, None, :] - self.means[None], precisions)
+        return np.einsum("nk,nkj->nj", softmax(log_terms, axis=1), pulls)
+
     def __call__(self, x: np.ndarray) -> np.ndarray:
         return np.exp(logsumexp(self._log_terms(x), axis=1))
 
