@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+
+import numpy as np
 import pandas as pd
 
 from hdbench.errors import SpecError
@@ -60,57 +63,157 @@ SUMMARY_METRICS = (
     "grid_coverage",
     "prdc_recall",
     "modes_captured",
+    "modes_discovered_strict",
+    "discovery_coverage",
     "collapse_ratio",
     "mean_true_d",
     "listening_mean",
 )
+#: Two methods differ on a metric when their means do by more than this many standard errors of
+#: the difference, √(se_a² + se_b²) (about a 5% two-sided test for normal means).
+SEPARATION = 2.0
 
 
 def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
     """One table per oracle: a row per method, mean ± standard error over seeds, between the
-    floor and the ceiling; failed runs are listed under their table."""
-    sections = []
-    for oracle, table in runs.groupby("oracle", sort=True):
-        ok = table[table["status"] == "ok"]
-        # A metric that is NaN throughout does not apply here: its column says why.
-        columns = [m for m in SUMMARY_METRICS if m in ok.columns]
-        methods = [m for m in table["method"].unique() if m in set(ok["method"])]
-        grouped = ok.groupby("method")
-        means, errors = grouped[columns].mean(), grouped[columns].sem()
-        cells = pd.DataFrame(index=[f"**{m}**" for m in methods], columns=columns, dtype=object)
-        for method in methods:
-            for column in columns:
-                mean, error = means.loc[method, column], errors.loc[method, column]
-                cells.loc[f"**{method}**", column] = (
-                    not_applicable(column)
-                    if mean != mean
-                    else f"{mean:.3g} ± {error:.2g}"
-                    if error == error and error > 0
-                    else f"{mean:.3g}"
-                )
-        cells["num_ratings"] = [f"{grouped['num_ratings'].mean()[m]:,.0f}" for m in methods]
-        cells["wall_time"] = [f"{grouped['wall_time'].mean()[m]:.1f} s" for m in methods]
-        levels = brackets[(brackets["oracle"] == oracle) & brackets["metric"].isin(columns)]
-        levels = levels.pivot(index="bracket", columns="metric", values="mean")
-        rows = {"floor (uniform)": "floor", "ceiling (exact target)": "ceiling"}
-        bracket_cells = pd.DataFrame(
-            {c: [bracket_cell(levels, b, c) for b in rows.values()] for c in columns},
-            index=list(rows),
-        ).assign(num_ratings="", wall_time="")
-        combined = pd.concat([bracket_cells.iloc[:1], cells, bracket_cells.iloc[1:]])
-        combined.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in combined.columns]
-        failed = table[table["status"] != "ok"]
-        notes = "".join(
-            f"\n- {r.method} seed {r.seed}: {r.status}: {r.error}" for r in failed.itertuples()
-        )
-        seeds = table["seed"].nunique()
-        sections.append(
-            f"### {oracle} ({seeds} seed{'s' * (seeds > 1)})\n\n{combined.to_markdown()}\n{notes}"
-        )
+    floor and the ceiling, reference methods apart; in bold, per metric, the best competitor
+    and those not separated from it; under each table, the competitors ranked per metric with
+    the differences larger than SEPARATION standard errors marked, and failed runs."""
+    sections = [
+        oracle_section(str(oracle), table, brackets)
+        for oracle, table in runs.groupby("oracle", sort=True)
+    ]
     legend = (
-        "Mean ± standard error over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1."
+        "Mean ± standard error over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1. "
+        "Bold: the best competitor and those whose difference from it is within "
+        f"{SEPARATION:g} standard errors of the difference. In the rankings, `>` means better by "
+        f"more than {SEPARATION:g} standard errors of the difference, `≈` within them. Reference "
+        "methods (e.g. `exact_score`, which samples with the exact score) bound what the "
+        "competitors can reach and are not ranked."
     )
     return "\n".join(["## Methods", "", legend, "", *sections])
+
+
+def oracle_section(oracle: str, table: pd.DataFrame, brackets: pd.DataFrame) -> str:
+    """The markdown section of one oracle's runs (one row per run of `table`)."""
+    ok = table[table["status"] == "ok"]
+    # A metric that is NaN throughout does not apply here: its column says why.
+    columns = [m for m in SUMMARY_METRICS if m in ok.columns]
+    methods = [m for m in table["method"].unique() if m in set(ok["method"])]
+    references = reference_methods(ok)
+    competitors = [m for m in methods if m not in references]
+    grouped = ok.groupby("method")
+    means, errors = grouped[columns].mean(), grouped[columns].sem()
+    best = best_groups(means.loc[competitors], errors.loc[competitors], columns)
+    labels = {m: f"**{m}** (reference)" if m in references else f"**{m}**" for m in methods}
+    order = competitors + [m for m in methods if m in references]
+    cells = pd.DataFrame(index=[labels[m] for m in order], columns=columns, dtype=object)
+    for method in order:
+        for column in columns:
+            text = mean_and_error(means.loc[method, column], errors.loc[method, column], column)
+            bold = method in best.get(column, set())
+            cells.loc[labels[method], column] = f"**{text}**" if bold else text
+    cells["num_ratings"] = [f"{grouped['num_ratings'].mean()[m]:,.0f}" for m in order]
+    cells["wall_time"] = [f"{grouped['wall_time'].mean()[m]:.1f} s" for m in order]
+    combined = bracketed(cells, brackets[brackets["oracle"] == oracle], columns)
+    combined.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in combined.columns]
+    rankings = ranking_lines(means.loc[competitors], errors.loc[competitors], columns)
+    failed = table[table["status"] != "ok"]
+    notes = "".join(
+        f"\n- {r.method} seed {r.seed}: {r.status}: {r.error}" for r in failed.itertuples()
+    )
+    seeds = table["seed"].nunique()
+    return (
+        f"### {oracle} ({seeds} seed{'s' * (seeds > 1)})\n\n{combined.to_markdown()}\n\n"
+        f"{rankings}{notes}\n"
+    )
+
+
+def reference_methods(runs: pd.DataFrame) -> set[str]:
+    """Methods whose rows are marked `reference` (older tables lack the column: none)."""
+    if "reference" not in runs.columns:
+        return set()
+    return set(runs.loc[runs["reference"].fillna(False).astype(bool), "method"])
+
+
+def mean_and_error(mean: float, error: float, column: str) -> str:
+    """`mean ± error`; the mean alone without an error; "—" and why where the metric does not
+    apply."""
+    if mean != mean:
+        return not_applicable(column)
+    return f"{mean:.3g} ± {error:.2g}" if error == error and error > 0 else f"{mean:.3g}"
+
+
+def bracketed(cells: pd.DataFrame, brackets: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The floor row above `cells` and the ceiling row below, from the oracle's brackets."""
+    levels = brackets[brackets["metric"].isin(columns)]
+    levels = levels.pivot(index="bracket", columns="metric", values="mean")
+    rows = {"floor (uniform)": "floor", "ceiling (exact target)": "ceiling"}
+    bracket_cells = pd.DataFrame(
+        {c: [bracket_cell(levels, b, c) for b in rows.values()] for c in columns},
+        index=list(rows),
+    ).assign(num_ratings="", wall_time="")
+    return pd.concat([bracket_cells.iloc[:1], cells, bracket_cells.iloc[1:]])
+
+
+def badness(column: str, values: pd.Series) -> pd.Series:
+    """How far each value is from ideal in the column's direction: smaller is better."""
+    kind = direction(column)
+    return {"higher": -values, "lower": values, "one": (values - 1.0).abs()}[kind]
+
+
+def separated(bad_a: float, se_a: float, bad_b: float, se_b: float) -> bool:
+    """Whether two means differ by more than SEPARATION standard errors of their difference."""
+    return abs(bad_a - bad_b) > SEPARATION * float(np.hypot(se_a, se_b))
+
+
+def ranked(means: pd.DataFrame, errors: pd.DataFrame, column: str) -> list[str] | None:
+    """Methods best first on `column`, or None when it has no direction, does not apply, or a
+    standard error is missing (a single seed)."""
+    if direction(column) == "none" or means[column].isna().any() or errors[column].isna().any():
+        return None
+    return list(badness(column, means[column]).sort_values(kind="stable").index)
+
+
+def best_groups(
+    means: pd.DataFrame, errors: pd.DataFrame, columns: list[str]
+) -> dict[str, set[str]]:
+    """Per metric, the best method and those not separated from it (empty without order)."""
+    groups: dict[str, set[str]] = {}
+    for column in columns:
+        order = ranked(means, errors, column)
+        if not order:
+            continue
+        bad, first = badness(column, means[column]), order[0]
+        groups[column] = {
+            m
+            for m in order
+            if not separated(bad[m], errors.loc[m, column], bad[first], errors.loc[first, column])
+        }
+    return groups
+
+
+def ranking_lines(means: pd.DataFrame, errors: pd.DataFrame, columns: list[str]) -> str:
+    """One line per metric: the methods best first, `>` between two that differ by more than
+    SEPARATION standard errors, `≈` between two that do not."""
+    if len(means) < 2:
+        return ""
+    lines = []
+    for column in columns:
+        order = ranked(means, errors, column)
+        if order is None:
+            continue
+        bad = badness(column, means[column])
+        parts = [order[0]]
+        for better, worse in itertools.pairwise(order):
+            gap = separated(
+                bad[better], errors.loc[better, column], bad[worse], errors.loc[worse, column]
+            )
+            parts += [">" if gap else "≈", worse]
+        lines.append(f"- {column} {ARROWS[direction(column)]}: {' '.join(parts)}")
+    if not lines:
+        return "Differences not tested: a single seed gives no standard error.\n"
+    return "\n".join(lines) + "\n"
 
 
 def bracket_cell(levels: pd.DataFrame, bracket: str, column: str) -> str:
