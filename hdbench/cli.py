@@ -124,6 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", type=int, default=0)
     run.add_argument("--budget", type=int, help="most ratings the method may spend")
+    add_eval_samples(run)
     run.add_argument("--out", type=Path, help="run folder (default: results/runs/ORACLE-METHOD-ID)")
     run.add_argument(
         "--replay",
@@ -197,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a fixed parameter for every run",
     )
+    add_eval_samples(sweep)
     sweep.add_argument("--name", default="sweep", help="results/NAME/ (default: sweep)")
     add_retry_option(sweep)
     sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder")
@@ -239,6 +241,7 @@ def add_study_commands(commands) -> None:
     start.add_argument("--set", action="append", default=[], metavar="KEY=VALUE")
     start.add_argument("--seed", type=int, default=0)
     start.add_argument("--budget", type=int, help="most ratings the method may spend")
+    add_eval_samples(start)
     start.add_argument(
         "--panel", choices=["queue"], default="queue", help="who answers: a queue in the ledger"
     )
@@ -329,6 +332,22 @@ def add_retry_option(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_eval_samples(parser: argparse.ArgumentParser) -> None:
+    from hdbench.algorithms.base import NUM_EVAL_SAMPLES
+
+    parser.add_argument(
+        "--eval-samples",
+        type=int,
+        metavar="N",
+        help=f"particles the method draws for scoring (default {NUM_EVAL_SAMPLES})",
+    )
+
+
+def eval_samples(args: argparse.Namespace) -> dict[str, int]:
+    """{"num_eval_samples": N} when --eval-samples was given, else nothing (the default)."""
+    return {} if args.eval_samples is None else {"num_eval_samples": args.eval_samples}
+
+
 def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--oracles",
@@ -404,6 +423,7 @@ def run_one(args: argparse.Namespace) -> int:
             "params": parse_assignments(args.set),
             "seed": args.seed,
             "budget": args.budget,
+            **eval_samples(args),
         },
         "run",
     ).for_oracle(oracle)
@@ -465,6 +485,7 @@ def study_start(args: argparse.Namespace) -> None:
             "params": parse_assignments(args.set),
             "seed": args.seed,
             "budget": args.budget,
+            **eval_samples(args),
         },
         "study",
     )
@@ -694,6 +715,7 @@ def run_sweep(args: argparse.Namespace) -> int:
             "methods": args.method or ["humandiffusion"],
             "grid": parse_grid(args.grid),
             "params": parse_assignments(args.set),
+            **eval_samples(args),
         }
         sweep = validate(SweepSpec, fields, "sweep")
     specs = sweep.runs(args.oracles)

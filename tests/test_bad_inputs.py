@@ -262,7 +262,8 @@ COMMANDS = {
         "'mode'",
     ),
     "--set nes_normalisation typo": ([*RUN, "--set", "nes_normalisation=papr"], "normalisation"),
-    "--set num_samples=100000": ([*RUN, "--set", "num_samples=100000"], "num_samples", "GiB"),
+    "--eval-samples=100000": ([*RUN, "--eval-samples", "100000"], "num_eval_samples", "GiB"),
+    "--eval-samples=3": ([*RUN, "--eval-samples", "3"], "num_eval_samples", "6"),
     "--set given twice": ([*RUN, "--set", "R=1", "--set", "R=2"], "--set: R: given twice"),
     "--set without a key": ([*RUN, "--set", "=5"], "--set"),
     "--set without a value": ([*RUN, "--set", "R"], "--set", "key=value"),
@@ -337,9 +338,9 @@ SWEEPS = {
         ["sweep", "--oracle", "paper_like", "--grid", "R=2", "--out", "/proc/hd"],
         "cannot write",
     ),
-    "num_samples beyond memory": (
-        [*SWEEP, "--grid", "R=2", "--set", "num_samples=100000"],
-        "num_samples",
+    "num_eval_samples beyond memory": (
+        [*SWEEP, "--grid", "R=2", "--eval-samples", "100000"],
+        "num_eval_samples",
         "GiB",
     ),
     "sweep file and --grid": (["sweep", "{tmp}/s.toml", "--grid", "R=2,3"], "--grid"),

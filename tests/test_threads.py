@@ -88,7 +88,8 @@ def test_execute_runs_the_method_on_one_thread_and_restores_the_callers(two_thre
         return original(self, *args, **kwargs)
 
     monkeypatch.setattr(type(method), "finish", finish)
-    params = {"train_steps": 2, "num_steps": 2, "num_samples": 10, "R": 1}
-    execute(RunSpec(oracle="paper_like", method="humandiffusion", params=params), raise_errors=True)
+    params = {"train_steps": 2, "num_steps": 2, "R": 1}
+    spec = RunSpec(oracle="paper_like", method="humandiffusion", params=params, num_eval_samples=10)
+    execute(spec, raise_errors=True)
     assert seen == [1]
     assert torch.get_num_threads() == 2

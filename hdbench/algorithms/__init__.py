@@ -2,6 +2,7 @@
 
 from hdbench.algorithms import (  # noqa: F401
     data_diffusion,
+    exact_score,
     humandiffusion,
     humandiffusion_iter,
     humangan,

@@ -24,7 +24,9 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from hdbench.algorithms.state import MethodState
+from hdbench.oracles.acceptability import Acceptability
 from hdbench.oracles.listener import Slider
+from hdbench.oracles.oracle import Oracle
 from hdbench.oracles.trials import RatingBatch, TrialBatch
 from hdbench.registry import Registry
 
@@ -43,24 +45,40 @@ class DiffusionParams(AlgorithmParams):
     batch_size: int = Field(0, ge=0, description="0: full batch")
     step_size: float = Field(0.01, gt=0, description="Langevin η (ε² in the poster)")
     num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
-    num_samples: int = Field(200, ge=1, description="chains, started from the real data in turn")
     trace_every: int = Field(500, ge=1)
+
+
+#: Particles a method draws for scoring (`Problem.num_eval_samples`) unless the run says
+#: otherwise: enough that the standard error of MMD² from the particles alone is below 0.002
+#: for HumanDiffusion on `paper_like` (benchmarks/eval_samples.py; README, *Scoring*).
+NUM_EVAL_SAMPLES = 2000
 
 
 @dataclass(frozen=True)
 class Problem:
-    """What a method may know: the space's dimension, the slider, the budget and the real data
-    (num_real, dim). Nothing here can reach the truth."""
+    """What a method may know: the space's dimension, the slider, the budget, the real data
+    (num_real, dim), and how many particles its output should hold for scoring (drawn from the
+    real data resampled, `eval_starts`). Nothing here can reach the truth."""
 
     dim: int
     slider: Slider
     real_data: np.ndarray
     budget: int | None = None
+    num_eval_samples: int = NUM_EVAL_SAMPLES
+
+
+@dataclass(frozen=True)
+class ReferenceProblem(Problem):
+    """The problem with the truth: handed only to reference methods (`reference = True` on the
+    class), which bound what the others can reach (e.g. sampling with the exact score) and are
+    marked as references, not competitors, in every table."""
+
+    truth: Acceptability | None = None
 
 
 @dataclass(frozen=True)
 class AlgorithmOutput:
-    """Final samples (num_samples, dim); named arrays for figures (e.g. gradient fields); and
+    """Final samples (num_eval_samples, dim); named arrays for figures (e.g. gradient fields); and
     snapshots {step: particles (n, dim)} along the chain or the training, for the trace."""
 
     samples: np.ndarray
@@ -98,6 +116,30 @@ class Algorithm(Protocol):
 ALGORITHMS: Registry[Algorithm] = Registry("method")
 
 
+def is_reference(method: object) -> bool:
+    """Whether `method` is a reference (it declares `reference = True`) rather than a competitor."""
+    return bool(getattr(method, "reference", False))
+
+
+def problem_for(
+    method: object,
+    oracle: Oracle,
+    budget: int | None = None,
+    num_eval_samples: int = NUM_EVAL_SAMPLES,
+) -> Problem:
+    """What `method` may know of `oracle`: a Problem, or a ReferenceProblem (with the truth) for
+    a reference method."""
+    known = (oracle.dim, oracle.listener.slider, oracle.real_data, budget, num_eval_samples)
+    return ReferenceProblem(*known, truth=oracle.truth) if is_reference(method) else Problem(*known)
+
+
 def starting_points(real_data: np.ndarray, num: int) -> np.ndarray:
     """`num` chain starts taken from the real data in turn, shape (num, dim)."""
     return real_data[np.arange(num) % len(real_data)]
+
+
+def eval_starts(problem: Problem, rng: np.random.Generator) -> np.ndarray:
+    """Starts of the particles drawn for scoring: `problem.num_eval_samples` points of the real
+    data resampled with replacement, shape (num_eval_samples, dim). The paper's N real data
+    train the method; the particles scored are as many as the run asks for."""
+    return problem.real_data[rng.integers(len(problem.real_data), size=problem.num_eval_samples)]

@@ -22,7 +22,7 @@ from hdbench.algorithms.base import (
     AlgorithmOutput,
     DiffusionParams,
     Problem,
-    starting_points,
+    eval_starts,
 )
 from hdbench.algorithms.state import MethodState
 from hdbench.models.score_network import gradient_score_fn
@@ -68,7 +68,7 @@ class DataDiffusion:
         z = rng.standard_normal(clean.shape)
         noisy = clean + params.sigma_dsm * z
         network, losses = steps.fit(params, noisy, None, -z / params.sigma_dsm, rng)
-        starts = starting_points(problem.real_data, params.num_samples)
+        starts = eval_starts(problem, rng)
         samples, snapshots = steps.sample(params, gradient_score_fn(network), starts, rng)
         return AlgorithmOutput(samples, {"training_loss": losses}, snapshots)
 

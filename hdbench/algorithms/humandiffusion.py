@@ -28,7 +28,7 @@ from hdbench.algorithms.base import (
     AlgorithmOutput,
     DiffusionParams,
     Problem,
-    starting_points,
+    eval_starts,
 )
 from hdbench.algorithms.state import MethodState
 from hdbench.estimators.nes import NESEstimator, Normalisation
@@ -99,7 +99,7 @@ class HumanDiffusion:
     ) -> AlgorithmOutput:
         network = steps.load_network(params, problem.dim, state.modules["network"])
         score_fn = ratio_score_fn(network, params.d_floor)
-        starts = starting_points(problem.real_data, params.num_samples)
+        starts = eval_starts(problem, state.rng)
         samples, snapshots = steps.sample(params, score_fn, starts, state.rng)
         field_points = field_grid(state.arrays["periphery"])
         arrays = {

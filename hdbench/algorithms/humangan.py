@@ -13,7 +13,7 @@ variant (softplus, Adam, lr 0.005, 32 units) by default, the original (sigmoid, 
 gradient ascent with lr 0.0015) as `architecture = "humangan"`; "run to convergence" is 100
 updates, by which the mean true D of G(z) has stopped rising on the bundled oracles with the
 default architecture (see each run's trace; the original architecture climbs more slowly);
-final samples are G of `num_samples` fresh latents.
+final samples are G of `problem.num_eval_samples` fresh latents.
 
 As a strategy: each update asks one batch of differential trials (and each `restart` try one
 batch of absolute trials); with the surrogate discriminator only the surrogate's training
@@ -61,7 +61,6 @@ class HumanGANParams(AlgorithmParams):
     restart_threshold: float = Field(0.3, ge=0, le=1, description="mean rating to accept an init")
     max_restarts: int = Field(20, ge=1)
     discriminator: Literal["panel", "surrogate"] = "panel"
-    num_samples: int = Field(200, ge=1, description="final samples, from fresh latents")
 
 
 class TruncatedHumanGANParams(HumanGANParams):
@@ -138,7 +137,7 @@ class HumanGAN:
     ) -> AlgorithmOutput:
         model = load_generator(params, problem.dim, state.modules["generator"])
         z = state.arrays["z"]
-        fresh = state.rng.uniform(-1.0, 1.0, (params.num_samples, problem.dim))
+        fresh = state.rng.uniform(-1.0, 1.0, (problem.num_eval_samples, problem.dim))
         kept = ("periphery", "d_estimate", "nes_grad", "regularised_grad", "training_loss")
         arrays = {name: state.arrays[name] for name in kept if name in state.arrays}
         arrays.update(latents=z, training_outputs=model.generate(z))

@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
+from hdbench.algorithms.base import NUM_EVAL_SAMPLES
 from hdbench.experiments import store
 from hdbench.metrics import TruthContext, evaluate, floor_and_ceiling
 from hdbench.metrics.evaluate import uniform_box_samples
@@ -23,7 +24,7 @@ from hdbench.report.oracle_figure import plot_oracle
 from hdbench.report.tables import brackets_markdown
 from hdbench.rng import named_generator
 
-NUM_SAMPLES = 200
+NUM_SAMPLES = NUM_EVAL_SAMPLES
 NUM_REPEATS = 5
 
 
@@ -80,13 +81,17 @@ def listening_rows(
     )
 
 
-def run_oracle_suite(out_dir: Path, oracles: Sequence[Oracle]) -> pd.DataFrame:
-    """Draw every oracle and bracket its metrics; writes into out_dir/oracles/."""
+def run_oracle_suite(
+    out_dir: Path, oracles: Sequence[Oracle], num_samples: int = NUM_SAMPLES
+) -> pd.DataFrame:
+    """Draw every oracle and bracket its metrics with sets of `num_samples` (the runs'
+    num_eval_samples, so that a method's scores and its brackets are of sets of one size);
+    writes into out_dir/oracles/."""
     folder = out_dir / "oracles"
     tables = []
     for oracle in tqdm(oracles, desc="oracles", unit="oracle"):
         plot_oracle(oracle, store.figure_path(folder, oracle.name))
-        tables.append(bracket_oracle(oracle))
+        tables.append(bracket_oracle(oracle, num_samples))
     frame = pd.concat(tables, ignore_index=True)
     store.write_table(frame, folder, "brackets")
     store.write_text(brackets_markdown(frame), folder / "summary.md")

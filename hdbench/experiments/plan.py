@@ -16,9 +16,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hdbench.algorithms.base import NUM_EVAL_SAMPLES
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
 from hdbench.experiments.run import RunSpec, oracle_spec_hash
+from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import find_specs
 from hdbench.oracles.spec import read_toml, validate
 
@@ -37,6 +39,9 @@ class SweepSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict, description="fixed, for every method")
     method_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     budget: int | None = Field(None, ge=1)
+    num_eval_samples: int = Field(
+        NUM_EVAL_SAMPLES, ge=MIN_SAMPLES, description="particles drawn for scoring, every run"
+    )
 
     @field_validator("grid")
     @classmethod
@@ -128,6 +133,7 @@ class SweepSpec(BaseModel):
                     params=params,
                     seed=seed,
                     budget=self.budget,
+                    num_eval_samples=self.num_eval_samples,
                     oracle_spec_hash=spec_hashes[oracle],
                 )
                 spec.resolved_params()

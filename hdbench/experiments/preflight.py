@@ -7,8 +7,8 @@
   or all their distances to the metrics' 2,000 reference points, each with one temporary of the
   same size, never both at once: the peak is the larger of 8 n² and 32,000 n bytes, plus a fixed
   part (tracemalloc: 96 MB for n = 3,000, 128 MB for n = 4,000). The runs that may go at once
-  must fit in the memory this machine has available, or the run is refused naming `num_samples`
-  and what would fit.
+  must fit in the memory this machine has available, or the run is refused naming
+  `num_eval_samples` and what would fit.
 """
 
 from __future__ import annotations
@@ -101,14 +101,14 @@ def check_memory(specs: Sequence[RunSpec], n_jobs: int = 1, available: int | Non
     if available is None or not specs:
         return
     needs = sorted(
-        ((scoring_bytes(_num_samples(spec)), spec) for spec in specs),
+        ((scoring_bytes(spec.num_eval_samples), spec) for spec in specs),
         key=lambda pair: pair[0],
         reverse=True,
     )
     largest, spec = needs[0]
     if largest > available:
         raise SpecError(
-            f"params: {spec.method}.num_samples: {_num_samples(spec):,} samples need about "
+            f"num_eval_samples: {spec.num_eval_samples:,} samples need about "
             f"{largest / GIB:.1f} GiB to score (their pairwise distances), more than the "
             f"{available / GIB:.1f} GiB available; expected at most about "
             f"{largest_fitting(available):,}"
@@ -121,10 +121,6 @@ def check_memory(specs: Sequence[RunSpec], n_jobs: int = 1, available: int | Non
             f"{available / GIB:.1f} GiB available; expected --jobs "
             f"{max(1, int(available // largest))} or fewer"
         )
-
-
-def _num_samples(spec: RunSpec) -> int:
-    return int(getattr(spec.resolved_params(), "num_samples", 0) or 0)
 
 
 def check_runs(

@@ -32,11 +32,18 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 
 import hdbench
-from hdbench.algorithms.base import AlgorithmOutput, Problem
+from hdbench.algorithms.base import (
+    NUM_EVAL_SAMPLES,
+    AlgorithmOutput,
+    Problem,
+    is_reference,
+    problem_for,
+)
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.metrics import METRICS, TruthContext, evaluate
 from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
+from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.oracles.catalog import find_specs
 from hdbench.oracles.spec import read_spec, validate
@@ -52,7 +59,8 @@ TRACE_METRICS = ("mmd2", "var_ratio_target", "collapse_ratio", "mean_true_d", "m
 
 
 class RunSpec(BaseModel):
-    """What to run: oracle, method, its parameters (validated by the method), seed, budget."""
+    """What to run: oracle, method, its parameters (validated by the method), seed, budget, and
+    the number of particles drawn for scoring."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
     oracle: str
@@ -60,6 +68,9 @@ class RunSpec(BaseModel):
     params: dict[str, Any] = Field(default_factory=dict)
     seed: int = Field(0, ge=0)
     budget: int | None = Field(None, ge=1)
+    num_eval_samples: int = Field(
+        NUM_EVAL_SAMPLES, ge=MIN_SAMPLES, description="particles the method draws for scoring"
+    )
     oracle_spec_hash: str = Field(
         "", description="hash of the oracle's full spec; looked up by name when empty"
     )
@@ -187,7 +198,9 @@ def proceed(
         "run_id": spec.run_id,
         "oracle": oracle.name,
         "method": spec.method,
+        "reference": is_reference(resolve_method(spec.method)),
         "seed": spec.seed,
+        "num_eval_samples": spec.num_eval_samples,
         **{f"param_{k}": v for k, v in params.model_dump(by_alias=True).items()},
         "spec_hash": oracle.spec_hash,
         "fingerprint": oracle.fingerprint,
@@ -271,7 +284,7 @@ def _proceed(
     context: TruthContext | None,
 ) -> tuple[RunResult, dict[str, Any]] | loop.Waiting:
     method = resolve_method(spec.method)
-    problem = Problem(oracle.dim, oracle.listener.slider, oracle.real_data, spec.budget)
+    problem = problem_for(method, oracle, spec.budget, spec.num_eval_samples)
     stream = streams["method"]
     if not stream.state_path.exists():
         state = method.init(params, problem, named_generator(spec.seed, "method", spec.method))

@@ -41,7 +41,7 @@ def run_suite(
     specs = sweep.runs(oracle_dirs)
     oracles = [load_oracle(name, oracle_dirs) for name in sweep.oracle_names(oracle_dirs)]
     prepare(specs, folder, n_jobs, scheduler, sweep.definition())
-    brackets = run_oracle_suite(folder, oracles)
+    brackets = run_oracle_suite(folder, oracles, sweep.num_eval_samples)
     runs = run_specs(
         specs, folder, oracle_dirs, n_jobs, scheduler, retry_errors, sweep.definition()
     )

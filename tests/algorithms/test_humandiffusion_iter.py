@@ -12,12 +12,14 @@ from hdbench.oracles import load_oracle
 from hdbench.oracles.trials import RatingBatch
 from hdbench.studies.loop import run_in_memory
 
-SMALL = {"train_steps": 40, "num_steps": 60, "num_samples": 20, "R": 2, "num_periphery": 1}
+SMALL = {"train_steps": 40, "num_steps": 60, "R": 2, "num_periphery": 1}
+#: Particles scored: few, for speed.
+EVAL = 20
 
 
 def test_one_round_is_humandiffusion():
     oracle = load_oracle("paper_like")
-    problem = Problem(oracle.dim, oracle.listener.slider, oracle.real_data)
+    problem = Problem(oracle.dim, oracle.listener.slider, oracle.real_data, None, EVAL)
     same = {**SMALL, "sigma_nei": 10.0, "lambda": 1.0}
     outputs = []
     for name, extra in (("humandiffusion", {}), ("humandiffusion_iter", {"num_rounds": 1})):
@@ -30,7 +32,10 @@ def test_one_round_is_humandiffusion():
 
 def test_each_round_asks_around_the_particles_and_pays_for_it():
     params = {**SMALL, "num_rounds": 3, "num_centres": 50, "round_steps": 20}
-    result = execute(RunSpec(oracle="paper_like", method="humandiffusion_iter", params=params))
+    spec = RunSpec(
+        oracle="paper_like", method="humandiffusion_iter", params=params, num_eval_samples=EVAL
+    )
+    result = execute(spec)
     assert result.row["status"] == "ok"
     # 100 real data, then 50 particles twice; each point R = 2 paired trials of 2 ratings.
     assert result.row["num_ratings"] == (100 + 50 + 50) * 2 * 2

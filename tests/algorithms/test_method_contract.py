@@ -13,7 +13,13 @@ import types
 import numpy as np
 import pytest
 
-from hdbench.algorithms.base import AlgorithmOutput, Problem
+from hdbench.algorithms.base import (
+    AlgorithmOutput,
+    Problem,
+    ReferenceProblem,
+    is_reference,
+    problem_for,
+)
 from hdbench.algorithms.plugins import method_names, resolve_method, use_method_dirs
 from hdbench.algorithms.state import MethodState, copy_state
 from hdbench.experiments.run import RunSpec, execute
@@ -30,7 +36,6 @@ FAST = {
         "num_steps": 50,
         "num_periphery": 1,
         "R": 2,
-        "num_samples": 20,
     },
     "humandiffusion_iter": {
         "train_steps": 30,
@@ -39,12 +44,12 @@ FAST = {
         "round_steps": 10,
         "R": 2,
         "num_rounds": 2,
-        "num_samples": 20,
     },
-    "data_diffusion": {"train_steps": 30, "num_steps": 50, "num_copies": 5, "num_samples": 20},
-    "humangan": {"num_updates": 3, "pretrain_steps": 10, "num_samples": 20, "R": 2},
-    "humangan_truncated": {"pretrain_steps": 10, "num_samples": 20, "R": 2},
+    "data_diffusion": {"train_steps": 30, "num_steps": 50, "num_copies": 5},
+    "humangan": {"num_updates": 3, "pretrain_steps": 10, "R": 2},
+    "humangan_truncated": {"pretrain_steps": 10, "R": 2},
     "random_walk": {"num_rounds": 3, "num_particles": 20},
+    "exact_score": {"sampler_settings": {"num_steps": 50}},
 }
 #: Variants that take other paths through ask and tell.
 VARIANTS = {
@@ -67,8 +72,13 @@ def oracle() -> Oracle:
     return load_oracle("three_bumps")
 
 
-def problem_of(oracle: Oracle, budget: int | None = None) -> Problem:
-    return Problem(oracle.dim, oracle.listener.slider, oracle.real_data, budget)
+#: Particles scored: few, for speed.
+EVAL = 20
+
+
+def problem_of(oracle: Oracle, budget: int | None = None, method: object = None) -> Problem:
+    """What the harness hands `method`: the truth only when it is a reference method."""
+    return problem_for(method, oracle, budget, EVAL)
 
 
 def test_the_contract_covers_the_users_method():
@@ -137,21 +147,22 @@ def start(name: str, oracle: Oracle, seed: int = 0):
     method_name, params = case(name)
     method = resolve_method(method_name)
     params = method.Params(**params)
-    problem = problem_of(oracle)
+    problem = problem_of(oracle, method=method)
     state = method.init(params, problem, named_generator(seed, "method", method_name))
     return method, params, problem, state
 
 
 #: The surrogate's queries are HumanDiffusion's at full size: only the state test takes it.
 LIGHT = sorted(set(CASES) - {"humangan/surrogate"})
+COMPETITORS = sorted(name for name in CASES if not is_reference(resolve_method(case(name)[0])))
 
 
-@pytest.mark.parametrize("name", LIGHT)
+@pytest.mark.parametrize("name", sorted(set(LIGHT) & set(COMPETITORS)))
 def test_a_method_is_handed_nothing_that_reaches_the_truth(name, oracle):
     method_name, params = case(name)
     guard = TruthGuard(resolve_method(method_name))
     params = guard.Params(**params)
-    problem = problem_of(oracle)
+    problem = problem_of(oracle, method=guard.method)
     state = guard.init(params, problem, np.random.default_rng(0))
     drive(guard, params, problem, state, oracle.panel(seed=0), copying=False)
     assert guard.checked >= 2
@@ -170,7 +181,12 @@ def test_a_state_saved_and_loaded_between_any_two_calls_changes_nothing(name, or
 def test_same_seed_same_samples_and_another_seed_other_samples(name, oracle):
     method, params = case(name)
     results = [
-        execute(RunSpec(oracle="three_bumps", method=method, params=params, seed=seed), oracle)
+        execute(
+            RunSpec(
+                oracle="three_bumps", method=method, params=params, seed=seed, num_eval_samples=EVAL
+            ),
+            oracle,
+        )
         for seed in (0, 0, 1)
     ]
     assert all(r.row["status"] == "ok" for r in results), [r.row["error"] for r in results]
@@ -181,7 +197,7 @@ def test_same_seed_same_samples_and_another_seed_other_samples(name, oracle):
 @pytest.mark.parametrize("name", sorted(set(CASES) - set(VARIANTS)))
 def test_a_method_stays_within_its_budget(name, oracle):
     method, params = case(name)
-    spec = RunSpec(oracle="three_bumps", method=method, params=params)
+    spec = RunSpec(oracle="three_bumps", method=method, params=params, num_eval_samples=EVAL)
     needed = execute(spec, oracle).row["num_ratings"]
     if needed == 0:
         return  # a method that asks nothing cannot overspend
@@ -235,6 +251,14 @@ def test_a_method_works_with_a_panel_that_answers_late(name, oracle, tmp_path):
 def ledger_batches(path) -> int:
     with Ledger(path) as ledger:
         return len(ledger.progress())
+
+
+def test_only_reference_methods_are_handed_the_truth(oracle):
+    references = [name for name in CASES if name not in COMPETITORS]
+    assert references == ["exact_score"]
+    assert isinstance(problem_of(oracle, method=resolve_method("exact_score")), ReferenceProblem)
+    for name in COMPETITORS:
+        assert type(problem_of(oracle, method=resolve_method(case(name)[0]))) is Problem
 
 
 def test_the_guard_finds_a_panel_or_the_truth_behind_what_a_method_is_handed(oracle):

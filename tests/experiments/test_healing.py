@@ -17,12 +17,15 @@ from hdbench.experiments import store
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import SweepSpec
 
-TINY = {"train_steps": 30, "num_steps": 200, "num_samples": 30}
-TINY_ARGS = [f"--set={key}={value}" for key, value in TINY.items()]
+TINY = {"train_steps": 30, "num_steps": 200}
+#: Particles scored per run: few, for speed.
+EVAL = 30
+TINY_ARGS = [f"--set={key}={value}" for key, value in TINY.items()] + [f"--eval-samples={EVAL}"]
 
 
 def tiny_sweep(**fields) -> SweepSpec:
-    return SweepSpec(**{"oracles": ["paper_like"], "params": TINY, "grid": {"R": [2, 3]}, **fields})
+    defaults = {"oracles": ["paper_like"], "params": TINY, "grid": {"R": [2, 3]}}
+    return SweepSpec(**{**defaults, "num_eval_samples": EVAL, **fields})
 
 
 @pytest.fixture(scope="module")

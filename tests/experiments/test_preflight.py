@@ -72,23 +72,28 @@ def test_the_memory_estimate_bounds_what_scoring_takes():
     assert peak <= estimate <= 1.5 * peak
 
 
-def spec(**params) -> RunSpec:
-    return RunSpec(oracle="paper_like", method="humandiffusion", params=params)
+def spec(num_eval_samples: int, **params) -> RunSpec:
+    return RunSpec(
+        oracle="paper_like",
+        method="humandiffusion",
+        params=params,
+        num_eval_samples=num_eval_samples,
+    )
 
 
-def test_a_run_beyond_memory_is_refused_naming_num_samples_and_what_fits():
+def test_a_run_beyond_memory_is_refused_naming_num_eval_samples_and_what_fits():
     with pytest.raises(SpecError) as error:
-        preflight.check_memory([spec(num_samples=100_000)], available=24 * 2**30)
+        preflight.check_memory([spec(num_eval_samples=100_000)], available=24 * 2**30)
     message = str(error.value)
-    assert message.startswith("params: humandiffusion.num_samples: 100,000 samples need about")
+    assert message.startswith("num_eval_samples: 100,000 samples need about")
     fits = preflight.largest_fitting(24 * 2**30)
     assert f"at most about {fits:,}" in message
     assert preflight.scoring_bytes(fits) <= 24 * 2**30 < preflight.scoring_bytes(fits + 1)
-    preflight.check_memory([spec(num_samples=fits)], available=24 * 2**30)
+    preflight.check_memory([spec(num_eval_samples=fits)], available=24 * 2**30)
 
 
 def test_runs_at_once_must_fit_together():
-    specs = [spec(num_samples=30_000, R=r) for r in (2, 3, 4)]
+    specs = [spec(num_eval_samples=30_000, R=r) for r in (2, 3, 4)]
     one = preflight.scoring_bytes(30_000)
     preflight.check_memory(specs, n_jobs=1, available=int(1.5 * one))
     with pytest.raises(SpecError, match=r"^--jobs: 3 runs at once need .* expected --jobs 1 or"):

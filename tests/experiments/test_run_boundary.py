@@ -17,15 +17,17 @@ from hdbench.experiments.run import RunSpec, execute
 from hdbench.oracles.catalog import BUNDLED_DIR
 from hdbench.studies.ledger import LedgerError
 
-TINY = {"train_steps": 20, "num_steps": 30, "num_samples": 20, "num_copies": 5}
-HD_TINY = {"train_steps": 20, "num_steps": 30, "num_samples": 20, "num_periphery": 1, "R": 2}
+TINY = {"train_steps": 20, "num_steps": 30, "num_copies": 5}
+HD_TINY = {"train_steps": 20, "num_steps": 30, "num_periphery": 1, "R": 2}
 
 
 def test_an_edited_oracle_spec_makes_a_new_run_and_its_old_row_is_not_reused(tmp_path):
     oracles = tmp_path / "oracles"
     oracles.mkdir()
     shutil.copyfile(BUNDLED_DIR / "ring_of_8.toml", oracles / "my_ring.toml")
-    sweep = SweepSpec(oracles=["my_ring"], methods=["data_diffusion"], params=TINY)
+    sweep = SweepSpec(
+        oracles=["my_ring"], methods=["data_diffusion"], params=TINY, num_eval_samples=20
+    )
     before = run_specs(sweep.runs([oracles]), tmp_path / "out", [oracles], n_jobs=1)
     with open(oracles / "my_ring.toml", "a") as spec:
         spec.write("\n[listener]\nnoise_sd = 0.2\n")
@@ -43,25 +45,36 @@ def test_a_run_id_covers_the_spec_the_method_and_its_resolved_parameters():
     )
     assert spec.run_id != RunSpec(oracle="paper_like_ideal", method="humandiffusion").run_id
     assert spec.run_id != spec.model_copy(update={"budget": 100}).run_id
+    assert spec.run_id != spec.model_copy(update={"num_eval_samples": 100}).run_id
     assert spec.run_id != spec.model_copy(update={"oracle_spec_hash": "other"}).run_id
 
 
 def test_a_failure_in_scoring_is_an_error_row_not_an_exception():
-    spec = RunSpec(oracle="paper_like", method="data_diffusion", params={**TINY, "num_samples": 3})
-    row = execute(spec).row
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY)
+    # Too few particles for the metrics: past the spec's own check, so that scoring fails.
+    row = execute(spec.model_copy(update={"num_eval_samples": 3})).row
     assert row["status"] == "error"
-    assert "num_samples" in row["error"] or "samples" in row["error"]
+    assert "samples: expected at least 6" in row["error"]
 
 
 def test_wall_time_is_the_methods_own_and_metric_time_apart():
-    row = execute(RunSpec(oracle="paper_like", method="data_diffusion", params=TINY)).row
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY, num_eval_samples=20)
+    row = execute(spec).row
     assert row["status"] == "ok"
     assert row["wall_time"] > 0 and row["metric_time"] > 0
 
 
 def test_a_replay_of_a_ledger_gives_the_same_samples_and_a_missing_trial_is_named(tmp_path, capsys):
     sets = [f"--set={k}={v}" for k, v in HD_TINY.items()]
-    args = ["run", "--oracle", "paper_like", "--method", "humandiffusion", *sets]
+    args = [
+        "run",
+        "--oracle",
+        "paper_like",
+        "--method",
+        "humandiffusion",
+        "--eval-samples=20",
+        *sets,
+    ]
     assert main([*args, "--out", str(tmp_path / "a")]) == 0
     ledger = tmp_path / "a" / "ledger.sqlite"
     assert main([*args, "--out", str(tmp_path / "b"), "--replay", str(ledger)]) == 0

@@ -6,7 +6,7 @@ from hdbench.experiments import store
 from hdbench.experiments.plan import SweepSpec
 from hdbench.experiments.suite import run_suite
 
-DIFFUSION = {"train_steps": 30, "num_steps": 200, "num_samples": 40}
+DIFFUSION = {"train_steps": 30, "num_steps": 200}
 TOY = SweepSpec(
     name="toy",
     oracles=["paper_like", "three_bumps"],
@@ -15,10 +15,11 @@ TOY = SweepSpec(
     method_params={
         "humandiffusion": {**DIFFUSION, "R": 2},
         "data_diffusion": DIFFUSION,
-        "humangan": {"num_updates": 5, "pretrain_steps": 20, "num_samples": 40},
-        "humangan_truncated": {"pretrain_steps": 20, "num_samples": 40},
+        "humangan": {"num_updates": 5, "pretrain_steps": 20},
+        "humangan_truncated": {"pretrain_steps": 20},
     },
     budget=2200,
+    num_eval_samples=40,
 )
 
 

@@ -20,15 +20,16 @@ from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import SweepSpec, parse_grid, read_sweep
 from hdbench.oracles.spec import validate
 
-TINY = {"train_steps": 30, "num_steps": 200, "num_samples": 30}
+TINY = {"train_steps": 30, "num_steps": 200}
+#: Particles scored per run: few, for speed.
+EVAL = 30
 #: Timings differ between two runs of the same spec.
 TIMES = ["wall_time", "metric_time"]
 
 
 def tiny_sweep(**fields) -> SweepSpec:
-    return SweepSpec(
-        **{"oracles": ["paper_like"], "params": TINY, "seeds": 2, "grid": {"R": [2, 3]}, **fields}
-    )
+    defaults = {"oracles": ["paper_like"], "params": TINY, "seeds": 2, "grid": {"R": [2, 3]}}
+    return SweepSpec(**{**defaults, "num_eval_samples": EVAL, **fields})
 
 
 def test_grid_strings_parse_to_typed_values():
@@ -95,6 +96,7 @@ def test_a_killed_sweep_keeps_whole_rows_and_resumes(tmp_path):
         str(tmp_path),
     ]
     command += [f"--set={k}={v}" for k, v in {**TINY, "num_steps": 3000}.items()]
+    command += [f"--eval-samples={EVAL}"]
     process = subprocess.Popen(
         command,
         stdout=subprocess.DEVNULL,
@@ -144,7 +146,7 @@ def test_sweep_command_writes_table_summary_and_figures(tmp_path, capsys):
         "--name",
         "small",
     ]
-    args += [f"--set={k}={v}" for k, v in TINY.items()]
+    args += [f"--set={k}={v}" for k, v in TINY.items()] + [f"--eval-samples={EVAL}"]
     assert main(args) == 0
     folder = tmp_path / "small"
     assert len(store.read_table(folder, "runs")) == 8

@@ -9,7 +9,7 @@ from hdbench.oracles import load_oracle
 from hdbench.studies.study import Study
 
 #: One periphery point per real datum, R = 2: a first batch of 200 paired trials.
-TINY = {"num_periphery": 1, "R": 2, "train_steps": 20, "num_steps": 50, "num_samples": 20}
+TINY = {"num_periphery": 1, "R": 2, "train_steps": 20, "num_steps": 50}
 
 
 @pytest.fixture(scope="session")
@@ -18,7 +18,7 @@ def vowel():
 
 
 def waiting_study(folder, oracle, params=TINY) -> Study:
-    spec = RunSpec(oracle=oracle.name, method="humandiffusion", params=params)
+    spec = RunSpec(oracle=oracle.name, method="humandiffusion", params=params, num_eval_samples=20)
     study = Study.create(folder, spec, oracle)
     study.proceed()
     return study

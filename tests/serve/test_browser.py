@@ -43,7 +43,7 @@ dim = 2
 num = 30
 seed = 0
 """
-PARAMS = {"num_periphery": 1, "R": 2, "train_steps": 50, "num_steps": 200, "num_samples": 20}
+PARAMS = {"num_periphery": 1, "R": 2, "train_steps": 50, "num_steps": 200}
 
 # Plays every sound at 16× (Chromium's fastest), so that `ended` comes in 60 ms, not 1 s.
 FAST_AUDIO = """

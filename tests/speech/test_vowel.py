@@ -60,8 +60,13 @@ def test_suite_keeps_wavs_and_render_command_writes_them(tmp_path, capsys):
     from hdbench.experiments.plan import SweepSpec
     from hdbench.experiments.suite import run_suite
 
-    tiny = {"train_steps": 20, "num_steps": 100, "num_samples": 20}
-    sweep = SweepSpec(oracles=["vowel_a", "paper_like"], methods=["data_diffusion"], params=tiny)
+    tiny = {"train_steps": 20, "num_steps": 100}
+    sweep = SweepSpec(
+        oracles=["vowel_a", "paper_like"],
+        methods=["data_diffusion"],
+        params=tiny,
+        num_eval_samples=20,
+    )
     runs = run_suite(sweep, tmp_path, n_jobs=1)
     wavs = sorted((tmp_path / "speech" / "vowel_a" / "data_diffusion").glob("*.wav"))
     assert len(wavs) == 3 and not (tmp_path / "speech" / "paper_like").exists()

@@ -12,16 +12,25 @@ from hdbench.cli import main
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.studies.ledger import Ledger
 
-PARAMS = {"pretrain_steps": 10, "num_samples": 20, "R": 2, "num_latent": 30}
+PARAMS = {"pretrain_steps": 10, "R": 2, "num_latent": 30}
 SETS = [f"--set={key}={value}" for key, value in PARAMS.items()]
-STUDY = ["--oracle", "three_bumps", "--method", "humangan_truncated", "--seed", "2", *SETS]
+STUDY = [
+    *("--oracle", "three_bumps", "--method", "humangan_truncated", "--seed", "2"),
+    *("--eval-samples", "20", *SETS),
+]
 
 
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory):
     """The same spec as a run with simulated panels: samples and every rating of its ledger."""
     folder = tmp_path_factory.mktemp("run")
-    spec = RunSpec(oracle="three_bumps", method="humangan_truncated", params=PARAMS, seed=2)
+    spec = RunSpec(
+        oracle="three_bumps",
+        method="humangan_truncated",
+        params=PARAMS,
+        seed=2,
+        num_eval_samples=20,
+    )
     result = execute(spec, folder=folder, raise_errors=True)
     with Ledger(folder / "ledger.sqlite") as ledger:
         return result.samples, ratings_of(ledger)
