@@ -27,7 +27,7 @@ from hdbench.experiments.run import RunSpec, execute
 from hdbench.metrics import METRICS, TruthContext
 from hdbench.oracles import load_oracle
 
-SIZES = (200, 500, 1000, 2000, 4000)
+SIZES = (200, 500, 1000, 2000, 3000, 4000)
 
 
 def variance_terms(pool: np.ndarray, context: TruthContext) -> tuple[float, float]:

@@ -51,7 +51,7 @@ class DiffusionParams(AlgorithmParams):
 #: Particles a method draws for scoring (`Problem.num_eval_samples`) unless the run says
 #: otherwise: enough that the standard error of MMD² from the particles alone is below 0.002
 #: for HumanDiffusion on `paper_like` (benchmarks/eval_samples.py; README, *Scoring*).
-NUM_EVAL_SAMPLES = 2000
+NUM_EVAL_SAMPLES = 3000
 
 
 @dataclass(frozen=True)
