@@ -80,7 +80,13 @@ def test_floor_and_ceiling_is_a_tidy_reproducible_table(contexts) -> None:
     scores = evaluate(context.truth.sample(100, np.random.default_rng(0)), context)
     for bracket in ("floor", "ceiling"):
         assert sorted(table.loc[table.bracket == bracket, "metric"]) == sorted(scores)
-    assert not table[["mean", "sd"]].isna().any().any() and (table["sd"] >= 0).all()
+    # NaN exactly where a metric does not apply (here: nothing to discover, the real data
+    # being exact target samples).
+    applies = table["metric"].map(lambda column: metric_info(column).applies(context))
+    assert set(table.loc[~applies, "metric"]) == DISCOVERY_MODE_METRICS | DISCOVERY_GRID_METRICS
+    assert table.loc[~applies, ["mean", "sd"]].isna().all().all()
+    assert not table.loc[applies, ["mean", "sd"]].isna().any().any()
+    assert (table.loc[applies, "sd"] >= 0).all()
     assert (table["num_samples"] == 100).all() and (table["num_repeats"] == 3).all()
     pd.testing.assert_frame_equal(table, floor_and_ceiling(context, 100, 3, seed=7))
     assert not table.equals(floor_and_ceiling(context, 100, 3, seed=8))
