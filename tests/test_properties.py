@@ -19,6 +19,7 @@ from hdbench.errors import SpecError
 from hdbench.metrics import TruthContext
 from hdbench.oracles import Oracle, TrialBatch, find_specs
 from hdbench.oracles.oracle import kind_params
+from hdbench.oracles.real_data import real_data_params
 from hdbench.oracles.spec import OracleSpec, read_toml, validate
 
 BUNDLED = {name: read_toml(path, "spec") for name, path in find_specs().items()}
@@ -104,7 +105,8 @@ def check_contract(oracle: Oracle) -> None:
     points = np.random.default_rng(0).uniform(lo, hi, (200, oracle.dim))
     values = oracle.truth(points)
     assert values.shape == (200,) and np.all((values >= 0) & (values <= 1))
-    assert oracle.real_data.shape == (oracle.spec.real_data.num, oracle.dim)
+    num = real_data_params(oracle.spec.real_data, oracle.name).num
+    assert oracle.real_data.shape == (num, oracle.dim)
     assert np.isfinite(oracle.real_data).all()
     panel = oracle.panel(seed=0, budget=10**6)
     ratings = panel.poll(panel.submit(TrialBatch.absolute(points[:20]))).values
@@ -129,8 +131,9 @@ def test_a_mutated_spec_loads_and_keeps_the_contract_or_fails_in_one_line(case):
         assert "\n" not in message and message.startswith(f"{where}: ")
         assert str(path[0]) in message, (path, message)
         return
-    given = {key: value for key, value in data.items() if key != "acceptability"}
+    given = {key: value for key, value in data.items() if key not in ("acceptability", "real_data")}
     assert_kept(given, spec.model_dump())
+    assert_kept(data.get("real_data", {}), real_data_params(spec.real_data, where).model_dump())
     acceptability = {k: v for k, v in data["acceptability"].items() if k != "kind"}
     assert_kept(acceptability, params.model_dump())
     check_contract(oracle)

@@ -68,13 +68,19 @@ class RealDataKind(Generic[P]):
 REAL_DATA_KINDS: Registry[RealDataKind[Any]] = Registry("real-data kind")
 
 
-def draw_real_data(table: dict[str, Any], truth: Acceptability, where: str) -> np.ndarray:
-    """The real data (num, dim) of a spec's `[real_data]` table, validated against its kind."""
+def real_data_params(table: dict[str, Any], where: str) -> RealDataParams:
+    """A spec's `[real_data]` table validated against its kind (one-line SpecError)."""
     try:
         kind = REAL_DATA_KINDS[table.get("kind", "gaussian")]
     except SpecError as error:
         raise SpecError(f"{where}: real_data.kind: {error}") from None
-    return kind.draw(validate(kind.Params, table, where, "real_data"), truth, where)
+    return validate(kind.Params, table, where, "real_data")
+
+
+def draw_real_data(table: dict[str, Any], truth: Acceptability, where: str) -> np.ndarray:
+    """The real data (num, dim) of a spec's `[real_data]` table, validated against its kind."""
+    params = real_data_params(table, where)
+    return REAL_DATA_KINDS[params.kind].draw(params, truth, where)
 
 
 class GaussianParams(RealDataParams):
