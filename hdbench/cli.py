@@ -333,7 +333,7 @@ def add_retry_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_eval_samples(parser: argparse.ArgumentParser) -> None:
-    from hdbench.algorithms.base import NUM_EVAL_SAMPLES
+    from hdbench.evaluation import NUM_EVAL_SAMPLES
 
     parser.add_argument(
         "--eval-samples",
@@ -427,6 +427,7 @@ def run_one(args: argparse.Namespace) -> int:
         },
         "run",
     ).for_oracle(oracle)
+    spec.resolved_params()  # a bad parameter is refused here, before anything is computed
     if args.replay is not None and not args.replay.is_file():
         raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
     check_memory([spec])

@@ -24,6 +24,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 from hdbench.algorithms.state import MethodState
+from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.oracles.acceptability import Acceptability
 from hdbench.oracles.listener import Slider
 from hdbench.oracles.oracle import Oracle
@@ -46,12 +47,6 @@ class DiffusionParams(AlgorithmParams):
     step_size: float = Field(0.01, gt=0, description="Langevin η (ε² in the poster)")
     num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
     trace_every: int = Field(500, ge=1)
-
-
-#: Particles a method draws for scoring (`Problem.num_eval_samples`) unless the run says
-#: otherwise: enough that the standard error of MMD² from the particles alone is below 0.002
-#: for HumanDiffusion on `paper_like` (benchmarks/eval_samples.py; README, *Scoring*).
-NUM_EVAL_SAMPLES = 3000
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from hdbench.algorithms.base import NUM_EVAL_SAMPLES
+from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments import store
 from hdbench.metrics import TruthContext, evaluate, floor_and_ceiling
 from hdbench.metrics.evaluate import uniform_box_samples

@@ -16,9 +16,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from hdbench.algorithms.base import NUM_EVAL_SAMPLES
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
+from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments.run import RunSpec, oracle_spec_hash
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import find_specs

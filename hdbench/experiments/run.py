@@ -33,7 +33,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 import hdbench
 from hdbench.algorithms.base import (
-    NUM_EVAL_SAMPLES,
     AlgorithmOutput,
     Problem,
     is_reference,
@@ -41,6 +40,7 @@ from hdbench.algorithms.base import (
 )
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import HdbenchError, SpecError
+from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.metrics import METRICS, TruthContext, evaluate
 from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
 from hdbench.metrics.metric import MIN_SAMPLES
