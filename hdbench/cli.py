@@ -407,26 +407,13 @@ def show_oracle(args: argparse.Namespace) -> None:
 
 def run_one(args: argparse.Namespace) -> int:
     from hdbench.experiments import store
-    from hdbench.experiments.plan import parse_assignments
     from hdbench.experiments.preflight import check_memory, check_output
-    from hdbench.experiments.run import RunSpec, execute
+    from hdbench.experiments.run import execute
     from hdbench.metrics import TruthContext
     from hdbench.oracles import load_oracle
-    from hdbench.oracles.spec import validate
 
     oracle = load_oracle(args.oracle, args.oracles)
-    spec = validate(
-        RunSpec,
-        {
-            "oracle": oracle.name,
-            "method": args.method,
-            "params": parse_assignments(args.set),
-            "seed": args.seed,
-            "budget": args.budget,
-            **eval_samples(args),
-        },
-        "run",
-    ).for_oracle(oracle)
+    spec = run_spec_of(args, oracle, "run")
     spec.resolved_params()  # a bad parameter is refused here, before anything is computed
     if args.replay is not None and not args.replay.is_file():
         raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
@@ -436,6 +423,24 @@ def run_one(args: argparse.Namespace) -> int:
     context = TruthContext.build(oracle.truth, oracle.real_data)
     result = execute(spec, oracle, context, folder=folder, replay=args.replay)
     return write_run_outputs(oracle, context, result, folder)
+
+
+def run_spec_of(args: argparse.Namespace, oracle, where: str):
+    """The validated run spec of `--method`, `--set`, `--seed`, `--budget` and `--eval-samples`
+    on `oracle`."""
+    from hdbench.experiments.plan import parse_assignments
+    from hdbench.experiments.run import RunSpec
+    from hdbench.oracles.spec import validate
+
+    fields = {
+        "oracle": oracle.name,
+        "method": args.method,
+        "params": parse_assignments(args.set),
+        "seed": args.seed,
+        "budget": args.budget,
+        **eval_samples(args),
+    }
+    return validate(RunSpec, fields, where).for_oracle(oracle)
 
 
 def write_run_outputs(oracle, context, result, folder: Path) -> int:
@@ -471,25 +476,11 @@ def write_run_outputs(oracle, context, result, folder: Path) -> int:
 
 
 def study_start(args: argparse.Namespace) -> None:
-    from hdbench.experiments.plan import parse_assignments
-    from hdbench.experiments.run import RunSpec
     from hdbench.oracles import load_oracle
-    from hdbench.oracles.spec import validate
     from hdbench.studies.study import Study
 
     oracle = load_oracle(args.oracle, args.oracles)
-    spec = validate(
-        RunSpec,
-        {
-            "oracle": oracle.name,
-            "method": args.method,
-            "params": parse_assignments(args.set),
-            "seed": args.seed,
-            "budget": args.budget,
-            **eval_samples(args),
-        },
-        "study",
-    )
+    spec = run_spec_of(args, oracle, "study")
     proceed_study(Study.create(args.folder, spec, oracle), wait=False)
 
 

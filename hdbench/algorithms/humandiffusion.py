@@ -70,14 +70,7 @@ class HumanDiffusion:
     ) -> TrialBatch | None:
         if state.phase != "query":
             return None
-        shape = params.shape(problem.real_data)
-        around = steps.periphery(
-            problem.real_data, params.num_periphery, params.sigma_nei, state.rng, shape
-        )
-        batch, u = steps.queries(around.points, nes_of(params), state.rng, shape)
-        state.arrays.update(periphery=around.points, parents=around.parents, delta=u)
-        state.phase = "rate"
-        return batch
+        return ask_around(params, problem, state, problem.real_data, params.sigma_nei)
 
     def tell(
         self,
@@ -112,6 +105,23 @@ class HumanDiffusion:
             learned_score=score_fn(field_points),
         )
         return AlgorithmOutput(samples, arrays, snapshots)
+
+
+def ask_around(
+    params: HumanDiffusionParams,
+    problem: Problem,
+    state: MethodState,
+    centres: np.ndarray,
+    sigma_nei: float,
+) -> TrialBatch:
+    """The paired queries of a periphery around `centres` (n, dim), kept in the state for
+    `tell`; the phase becomes `rate`."""
+    shape = params.shape(problem.real_data)
+    around = steps.periphery(centres, params.num_periphery, sigma_nei, state.rng, shape)
+    batch, u = steps.queries(around.points, nes_of(params), state.rng, shape)
+    state.arrays.update(periphery=around.points, parents=around.parents, delta=u)
+    state.phase = "rate"
+    return batch
 
 
 def nes_of(params: HumanDiffusionParams) -> NESEstimator:

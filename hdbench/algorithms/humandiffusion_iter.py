@@ -26,7 +26,12 @@ from pydantic import Field
 
 from hdbench.algorithms import steps
 from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, Problem, starting_points
-from hdbench.algorithms.humandiffusion import HumanDiffusion, HumanDiffusionParams, nes_of
+from hdbench.algorithms.humandiffusion import (
+    HumanDiffusion,
+    HumanDiffusionParams,
+    ask_around,
+    nes_of,
+)
 from hdbench.algorithms.state import MethodState
 from hdbench.models.score_network import ratio_score_fn
 from hdbench.oracles.trials import RatingBatch, TrialBatch
@@ -60,18 +65,8 @@ class IterativeHumanDiffusion:
     ) -> TrialBatch | None:
         if state.phase != "query":
             return None
-        shape = params.shape(problem.real_data)
-        around = steps.periphery(
-            state.arrays["centres"],
-            params.num_periphery,
-            sigma_of(params, state),
-            state.rng,
-            shape,
-        )
-        batch, u = steps.queries(around.points, nes_of(params), state.rng, shape)
-        state.arrays.update(periphery=around.points, parents=around.parents, delta=u)
-        state.phase = "rate"
-        return batch
+        centres = state.arrays["centres"]
+        return ask_around(params, problem, state, centres, sigma_of(params, state))
 
     def tell(
         self,
