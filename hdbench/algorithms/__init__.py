@@ -5,6 +5,7 @@ from hdbench.algorithms import (  # noqa: F401
     exact_score,
     humandiffusion,
     humandiffusion_iter,
+    humandiffusion_ms,
     humangan,
 )
 from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, AlgorithmParams

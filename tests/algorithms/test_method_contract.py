@@ -45,6 +45,13 @@ FAST = {
         "R": 2,
         "num_rounds": 2,
     },
+    "humandiffusion_ms": {
+        "train_steps": 30,
+        "num_periphery": 1,
+        "R": 2,
+        "sample_levels": 3,
+        "steps_per_level": 10,
+    },
     "data_diffusion": {"train_steps": 30, "num_steps": 50, "num_copies": 5},
     "humangan": {"num_updates": 3, "pretrain_steps": 10, "R": 2},
     "humangan_truncated": {"pretrain_steps": 10, "R": 2},
@@ -56,6 +63,7 @@ VARIANTS = {
     "humangan/restart": ("humangan", {"initialisation": "restart", "max_restarts": 3}),
     "humangan/surrogate": ("humangan", {"discriminator": "surrogate"}),
     "humandiffusion/data_noise": ("humandiffusion", {"noise": "data"}),
+    "humandiffusion_ms/pc": ("humandiffusion_ms", {"sampler": "predictor_corrector"}),
 }
 
 use_method_dirs([EXAMPLE_METHODS])
