@@ -722,10 +722,10 @@ def run_sweep(args: argparse.Namespace) -> int:
         retry_errors=args.retry_errors,
         definition=sweep.definition(),
     )
-    keys = list(sweep.grid)
+    keys = sweep.grid_keys()
     figures = folder / "figures"
     plot_heatmaps(runs, keys, figures)
-    plot_frontier(runs, figure_path(figures, "frontier"))
+    plot_frontier(runs, keys, figure_path(figures, "frontier"))
     summary = sweep_markdown(runs, keys)
     write_text(summary, folder / "summary.md")
     print(summary)

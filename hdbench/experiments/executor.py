@@ -31,7 +31,7 @@ from tqdm import tqdm
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.experiments import store
 from hdbench.experiments.preflight import check_runs
-from hdbench.experiments.run import RunSpec, execute
+from hdbench.experiments.run import RunSpec, execute, param_columns
 from hdbench.metrics import TruthContext
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.threads import apply_thread_policy
@@ -96,14 +96,13 @@ def finished_with_todays_oracles(
 
 def failed_row(spec: RunSpec, message: str, oracle_dirs: tuple[Path, ...]) -> dict[str, Any]:
     """The row of a run that could not even report its own failure (its process died)."""
-    params = spec.resolved_params().model_dump(by_alias=True)
     oracle = load_oracle(spec.oracle, oracle_dirs)
     return {
         "run_id": spec.run_id,
         "oracle": spec.oracle,
         "method": spec.method,
         "seed": spec.seed,
-        **{f"param_{key}": value for key, value in params.items()},
+        **param_columns(spec.resolved_params()),
         "spec_hash": oracle.spec_hash,
         "fingerprint": oracle.fingerprint,
         "status": "error",

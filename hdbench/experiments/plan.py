@@ -36,6 +36,9 @@ class SweepSpec(BaseModel):
     methods: list[str] = Field(["humandiffusion"], min_length=1)
     seeds: int | list[int] = Field(1, description="a count (0, 1, …) or a list of seeds")
     grid: dict[str, list[Any]] = Field(default_factory=dict)
+    method_grid: dict[str, dict[str, list[Any]]] = Field(
+        default_factory=dict, description="a grid for one method, crossed with `grid`"
+    )
     params: dict[str, Any] = Field(default_factory=dict, description="fixed, for every method")
     method_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
     budget: int | None = Field(None, ge=1)
@@ -51,6 +54,17 @@ class SweepSpec(BaseModel):
                 raise ValueError(f"{key}: expected a non-empty list of values")
         return grid
 
+    @field_validator("method_grid")
+    @classmethod
+    def _non_empty_per_method(
+        cls, grids: dict[str, dict[str, list[Any]]]
+    ) -> dict[str, dict[str, list[Any]]]:
+        for method, grid in grids.items():
+            for key, values in grid.items():
+                if not values:
+                    raise ValueError(f"{method}.{key}: expected a non-empty list of values")
+        return grids
+
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, methods: list[str]) -> list[str]:
@@ -63,21 +77,41 @@ class SweepSpec(BaseModel):
 
     @model_validator(mode="after")
     def _consistent(self) -> SweepSpec:
-        for method in self.method_params:
-            if method not in self.methods:
-                raise ValueError(
-                    f"method_params.{method}: expected a table for one of this sweep's methods "
-                    f"({', '.join(self.methods)}), got {method!r}"
-                )
-        fixed = {
-            "params": self.params,
-            **{f"method_params.{m}": p for m, p in self.method_params.items()},
-        }
-        for where, params in fixed.items():
-            both = sorted(set(params) & set(self.grid))
+        for table in ("method_params", "method_grid"):
+            for method in getattr(self, table):
+                if method not in self.methods:
+                    raise ValueError(
+                        f"{table}.{method}: expected a table for one of this sweep's methods "
+                        f"({', '.join(self.methods)}), got {method!r}"
+                    )
+        for method, grid in self.method_grid.items():
+            both = sorted(set(grid) & set(self.grid))
             if both:
-                raise ValueError(f"{where}.{both[0]}: is also a grid key; give it in one place")
+                raise ValueError(
+                    f"method_grid.{method}.{both[0]}: is also a grid key; give it in one place"
+                )
+        for method in self.methods:
+            fixed = {
+                "params": self.params,
+                f"method_params.{method}": self.method_params.get(method, {}),
+            }
+            swept = self.method_grid_of(method)
+            for where, params in fixed.items():
+                both = sorted(set(params) & set(swept))
+                if both:
+                    raise ValueError(f"{where}.{both[0]}: is also a grid key; give it in one place")
         return self
+
+    def method_grid_of(self, method: str) -> dict[str, list[Any]]:
+        """The grid that `method`'s runs sweep: `grid` and its own `method_grid` table."""
+        return {**self.grid, **self.method_grid.get(method, {})}
+
+    def grid_keys(self) -> list[str]:
+        """Every key that some method sweeps, in the order given."""
+        keys = dict.fromkeys(self.grid)
+        for grid in self.method_grid.values():
+            keys.update(dict.fromkeys(grid))
+        return list(keys)
 
     @field_validator("seeds")
     @classmethod
@@ -91,7 +125,11 @@ class SweepSpec(BaseModel):
     def definition(self) -> dict[str, Any]:
         """What the sweep's results folder holds, as JSON values: everything but the seeds,
         since more seeds of the same grid belong in the same table."""
-        return self.model_dump(mode="json", exclude={"seeds"})
+        # without method grids, a definition is the one that folders written before they
+        # existed hold, so that those sweeps resume
+        return self.model_dump(
+            mode="json", exclude={"seeds"} | ({"method_grid"} if not self.method_grid else set())
+        )
 
     def seed_list(self) -> list[int]:
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)
@@ -116,16 +154,19 @@ class SweepSpec(BaseModel):
         for method in self.methods:
             fields = resolve_method(method).Params.model_fields
             names = set(fields) | {f.alias for f in fields.values() if f.alias}
-            for key in [*self.grid, *self.params]:
+            for key in [*self.method_grid_of(method), *self.params]:
                 if key not in names:
-                    raise SpecError(f"grid: unknown parameter {key!r} of {method}")
-        keys = list(self.grid)
+                    where = "grid" if key in self.grid or key in self.params else "method_grid"
+                    raise SpecError(f"{where}: unknown parameter {key!r} of {method}")
         specs = []
-        for values in itertools.product(*self.grid.values()):
-            point = dict(zip(keys, values, strict=True))
-            for oracle, method, seed in itertools.product(
-                self.oracle_names(oracle_dirs), self.methods, self.seed_list()
+        for method in self.methods:
+            grid = self.method_grid_of(method)
+            for values, oracle, seed in itertools.product(
+                itertools.product(*grid.values()),
+                self.oracle_names(oracle_dirs),
+                self.seed_list(),
             ):
+                point = dict(zip(grid, values, strict=True))
                 params = {**self.params, **self.method_params.get(method, {}), **point}
                 spec = RunSpec(
                     oracle=oracle,

@@ -34,6 +34,7 @@ from pydantic import BaseModel, ConfigDict, Field
 import hdbench
 from hdbench.algorithms.base import (
     AlgorithmOutput,
+    AlgorithmParams,
     Problem,
     is_reference,
     problem_for,
@@ -126,6 +127,17 @@ class RunResult:
 AnswerMode = Literal["simulated", "queue"]
 
 
+def param_columns(params: AlgorithmParams) -> dict[str, Any]:
+    """A run's parameters as row columns `param_KEY`; a table or list value (a sampler's
+    settings) as its JSON text, so that every column is a scalar the tables can hold."""
+    return {
+        f"param_{key}": json.dumps(value, sort_keys=True)
+        if isinstance(value, dict | list)
+        else value
+        for key, value in params.model_dump(by_alias=True, mode="json").items()
+    }
+
+
 @cache
 def versions() -> dict[str, str]:
     try:
@@ -201,7 +213,7 @@ def proceed(
         "reference": is_reference(resolve_method(spec.method)),
         "seed": spec.seed,
         "num_eval_samples": spec.num_eval_samples,
-        **{f"param_{k}": v for k, v in params.model_dump(by_alias=True).items()},
+        **param_columns(params),
         "spec_hash": oracle.spec_hash,
         "fingerprint": oracle.fingerprint,
         **versions(),

@@ -18,22 +18,30 @@ def grid_means(runs: pd.DataFrame, keys: list[str], metrics: list[str]) -> pd.Da
     """Mean, standard error and count over seeds of each metric at each grid point."""
     ok = runs[runs["status"] == "ok"]
     columns = [f"param_{k}" for k in keys]
-    grouped = ok.groupby(["oracle", "method", *columns])[metrics]
+    # dropna=False: a key that one method of the sweep lacks is NaN in its rows
+    grouped = ok.groupby(["oracle", "method", *columns], dropna=False)[metrics]
     table = grouped.mean().join(grouped.sem().add_suffix("_se"))
-    return table.join(ok.groupby(["oracle", "method", *columns]).size().rename("num_seeds"))
+    sizes = ok.groupby(["oracle", "method", *columns], dropna=False).size()
+    return table.join(sizes.rename("num_seeds"))
+
+
+def swept_keys(table: pd.DataFrame, keys: list[str]) -> list[str]:
+    """The keys that `table`'s runs (one method's) have a value for: a method's own grid."""
+    return [k for k in keys if table[f"param_{k}"].notna().any()]
 
 
 def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Path]:
     """For each metric: mean over seeds on (first key × second key), a panel per value of the
     third key (e.g. σ_NES × R for each λ), for every (oracle, method)."""
-    if len(keys) < 2:
-        return []
-    folder.mkdir(parents=True, exist_ok=True)
-    row_key, col_key, *rest = (f"param_{k}" for k in keys)
-    facet = rest[0] if rest else None
     paths = []
     ok = runs[runs["status"] == "ok"]
     for (oracle, method), table in ok.groupby(["oracle", "method"]):
+        own = swept_keys(table, keys)
+        if len(own) < 2:
+            continue
+        folder.mkdir(parents=True, exist_ok=True)
+        row_key, col_key, *rest = (f"param_{k}" for k in own)
+        facet = rest[0] if rest else None
         for metric in [m for m in HEATMAP_METRICS if m in table.columns]:
             facets = sorted(table[facet].unique()) if facet else [None]
             panels = [
@@ -85,39 +93,78 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
     return paths
 
 
-def plot_frontier(runs: pd.DataFrame, path: Path) -> Path | None:
-    """Every metric against the ratings spent: the cost–quality frontier, a line per method;
-    None when no run finished ok."""
+def frontier_points(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
+    """The cost–quality frontier of `metric`: per (oracle, method, ratings spent), the best grid
+    point's mean and standard error over seeds. Columns oracle, method, num_ratings, mean, se,
+    reference."""
+    ok = runs[runs["status"] == "ok"]
+    grouped = ok.groupby(["oracle", "method", *[f"param_{k}" for k in keys]], dropna=False)
+    table = grouped.agg(
+        mean=(metric, "mean"),
+        se=(metric, "sem"),
+        num_ratings=("num_ratings", "max"),
+        reference=("reference", "any") if "reference" in ok else ("num_ratings", lambda _: False),
+    ).reset_index()
+    order = {
+        "lower": table["mean"],
+        "higher": -table["mean"],
+    }.get(direction(metric), np.log(table["mean"].abs().clip(lower=1e-300)).abs())
+    best = table.loc[order.sort_values().index].groupby(["oracle", "method", "num_ratings"]).head(1)
+    columns = ["oracle", "method", "num_ratings", "mean", "se", "reference"]
+    return best[columns].fillna({"se": 0.0}).sort_values(columns[:3]).reset_index(drop=True)
+
+
+def plot_frontier(runs: pd.DataFrame, keys: list[str], path: Path) -> Path | None:
+    """Each metric against the ratings spent, a line per method through its best grid point at
+    each budget (mean ± standard error over seeds); a method that spends no rating (the
+    real-data diffusion, a reference) is a horizontal line. None when no run finished ok."""
     ok = runs[runs["status"] == "ok"] if not runs.empty else runs
     if ok.empty:
         return None
-    metrics = [m for m in FRONTIER_METRICS if m in ok.columns]
-    long = ok.melt(
-        id_vars=["oracle", "method", "num_ratings"], value_vars=metrics, var_name="metric"
+    metrics = [m for m in FRONTIER_METRICS if m in ok.columns and ok[m].notna().any()]
+    oracles = sorted(ok["oracle"].unique())
+    methods = sorted(ok["method"].unique())
+    colours = dict(zip(methods, sns.color_palette("colorblind", len(methods)), strict=True))
+    fig, axes = plt.subplots(
+        len(oracles),
+        len(metrics),
+        figsize=(3.6 * len(metrics) + 1.8, 2.9 * len(oracles)),
+        squeeze=False,
     )
-    grid = sns.relplot(
-        data=long,
-        x="num_ratings",
-        y="value",
-        hue="method",
-        col="metric",
-        row="oracle",
-        kind="line",
-        marker="o",
-        errorbar="se",
-        facet_kws={"sharey": False},
-        height=2.6,
-        aspect=1.2,
-    )
-    for (_, metric), ax in grid.axes_dict.items():
-        ax.set_ylabel(f"{metric} {ARROWS[direction(metric)]}")
-        if (long["num_ratings"] > 0).all():
-            ax.set_xscale("log")
-    grid.set_titles("{row_name} · {col_name}")
-    grid.set_xlabels("ratings spent")
-    grid.figure.tight_layout()
-    grid.figure.savefig(path, dpi=100)
-    plt.close(grid.figure)
+    for column, metric in enumerate(metrics):
+        points = frontier_points(runs, keys, metric)
+        for row, oracle in enumerate(oracles):
+            ax = axes[row, column]
+            for method, line in points[points["oracle"] == oracle].groupby("method"):
+                style = {"color": colours[method], "label": method}
+                if (line["num_ratings"] == 0).all():
+                    mean = float(line["mean"].iloc[0])
+                    ax.axhline(mean, linestyle=":" if line["reference"].any() else "--", **style)
+                    continue
+                line = line[line["num_ratings"] > 0]
+                ax.errorbar(
+                    line["num_ratings"],
+                    line["mean"],
+                    yerr=line["se"],
+                    marker="o",
+                    ms=4,
+                    capsize=2,
+                    **style,
+                )
+            if (points["num_ratings"] > 0).any():
+                ax.set_xscale("log")
+            ax.set_title(f"{oracle} · {metric}", fontsize=9)
+            ax.set_ylabel(f"{metric} {ARROWS[direction(metric)]}".strip())
+            ax.set_xlabel("ratings spent" if row == len(oracles) - 1 else "")
+    handles = {}
+    for ax in axes.flat:
+        for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            handles.setdefault(label, handle)
+    fig.legend(handles.values(), handles.keys(), loc="center right", frameon=False)
+    fig.suptitle("Best setting at each budget (mean ± se over seeds); dashed: no ratings")
+    fig.tight_layout(rect=(0, 0, 1 - 1.6 / fig.get_figwidth(), 0.97))
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
     return path
 
 
@@ -132,7 +179,7 @@ def sweep_markdown(runs: pd.DataFrame, keys: list[str]) -> str:
     sections = []
     for (oracle, method), part in table.groupby(["oracle", "method"]):
         part = part.sort_values("mmd2" if "mmd2" in part else metrics[0])
-        cells = part[[f"param_{k}" for k in keys]].rename(
+        cells = part[[f"param_{k}" for k in swept_keys(part, keys)]].rename(
             columns=lambda c: c.removeprefix("param_")
         )
         for metric in metrics:
@@ -152,7 +199,9 @@ def failed_markdown(runs: pd.DataFrame, keys: list[str]) -> str:
         return ""
     lines = [f"## Failed runs ({len(failed)} of {len(runs)})", ""]
     for row in failed.to_dict("records"):
-        point = ", ".join(f"{k} = {row.get(f'param_{k}')}" for k in keys)
+        point = ", ".join(
+            f"{k} = {row[f'param_{k}']}" for k in keys if pd.notna(row.get(f"param_{k}"))
+        )
         where = f"{row['oracle']} · {row['method']} · seed {row['seed']}"
         lines.append(f"- {where}{f' · {point}' if point else ''}: {row['status']}: {row['error']}")
     return "\n".join(lines) + "\n"

@@ -111,3 +111,17 @@ def test_a_replay_of_a_missing_ledger_says_so(tmp_path):
     spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY)
     with pytest.raises(LedgerError, match="no ledger here"):
         execute(spec, replay=tmp_path / "missing.sqlite")
+
+
+def test_a_parameter_that_is_a_table_is_stored_as_json_text(tmp_path):
+    settings = {"num_steps": 20, "step_size": 0.01}
+    sweep = SweepSpec(
+        oracles=["paper_like"],
+        methods=["exact_score"],
+        params={"sampler_settings": settings},
+        num_eval_samples=20,
+    )
+    runs = run_specs(sweep.runs(), tmp_path / "out", (), n_jobs=1)
+    assert runs.status.tolist() == ["ok"]
+    assert runs.param_sampler_settings[0] == '{"num_steps": 20, "step_size": 0.01}'
+    assert (tmp_path / "out" / "runs.parquet").is_file()

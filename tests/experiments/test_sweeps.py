@@ -63,6 +63,46 @@ def test_shipped_sweeps_are_valid():
     assert len(read_sweep("sigma_r_lambda").runs()) == 4 * 4 * 4 * 5
 
 
+def test_a_method_grid_sweeps_its_own_keys_crossed_with_the_shared_grid():
+    sweep = tiny_sweep(
+        methods=["humandiffusion", "data_diffusion"],
+        grid={"num_steps": [100, 200]},
+        params={"train_steps": 30},
+        method_grid={"humandiffusion": {"R": [2, 3, 4]}},
+    )
+    runs = sweep.runs()
+    by_method = {m: [r for r in runs if r.method == m] for m in sweep.methods}
+    assert len(by_method["humandiffusion"]) == 2 * 3 * 2  # num_steps × R × seeds
+    assert len(by_method["data_diffusion"]) == 2 * 2  # num_steps × seeds
+    points = {(r.params["num_steps"], r.params["R"]) for r in by_method["humandiffusion"]}
+    assert points == {(n, r) for n in (100, 200) for r in (2, 3, 4)}
+    assert all("R" not in r.params for r in by_method["data_diffusion"])
+    assert sweep.grid_keys() == ["num_steps", "R"]
+
+
+@pytest.mark.parametrize(
+    ("fields", "expected"),
+    [
+        ({"method_grid": {"humangan": {"R": [2]}}}, "method_grid.humangan: expected a table"),
+        ({"method_grid": {"humandiffusion": {"R": [2]}}}, "method_grid.humandiffusion.R: is also"),
+        ({"method_grid": {"humandiffusion": {"M": []}}}, "humandiffusion.M: expected a non-empty"),
+        (
+            {"grid": {}, "method_grid": {"humandiffusion": {"nope": [1]}}},
+            "method_grid: unknown parameter 'nope' of humandiffusion",
+        ),
+        (
+            {"grid": {}, "params": {"R": 2}, "method_grid": {"humandiffusion": {"R": [3]}}},
+            "params.R: is also a grid key",
+        ),
+    ],
+)
+def test_bad_method_grids_fail_in_one_line(fields, expected):
+    data = {"oracles": ["paper_like"], "grid": {"R": [2, 3]}, **fields}
+    with pytest.raises(SpecError) as error:
+        validate(SweepSpec, data, "sweep").runs()
+    assert expected in str(error.value) and "\n" not in str(error.value)
+
+
 def test_a_rerun_skips_finished_runs_and_a_lost_row_is_redone(tmp_path):
     specs = tiny_sweep().runs()
     first = run_specs(specs, tmp_path, n_jobs=1)
