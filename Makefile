@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: setup test bench bench-quick sweep reference lint format perf clean
+.PHONY: setup test bench bench-quick sweep scaling reference lint format perf clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,11 @@ reference: $(STAMP)
 
 sweep: $(STAMP)
 	$(BIN)/hdbench sweep benchmarks/sigma_r_lambda.toml --out $(RESULTS)
+
+# Every method against the dimension d and the number of real data N; the whole grid takes
+# hours: pass a part, e.g. make scaling SCALING_ARGS="--dims 2,8 --num-real 100".
+scaling: $(STAMP)
+	$(BIN)/python -m hdbench.experiments.scaling benchmarks/scaling.toml --out $(RESULTS) $(SCALING_ARGS)
 
 # numpy's OpenBLAS on one thread, as the command line sets it (hdbench/threads.py).
 perf: $(STAMP)

@@ -61,8 +61,9 @@ def listening_rows(
     draws = {
         "floor": lambda rng: uniform_box_samples(context, num_samples, rng),
         "real_data": lambda rng: oracle.real_data,
-        "ceiling": lambda rng: oracle.truth.sample(num_samples, rng),
     }
+    if context.sampling_limit is None:  # no ceiling without exact target samples
+        draws["ceiling"] = lambda rng: oracle.truth.sample(num_samples, rng)
     rows = []
     for bracket, draw in draws.items():
         repeats = 1 if bracket == "real_data" else num_repeats

@@ -34,9 +34,10 @@ def write_run_figures(oracle: Oracle, context: TruthContext, result, folder: Pat
     paths = []
     if not result.trace.empty:
         num = len(next(iter(result.snapshots.values())))
-        paths.append(
-            plot_convergence(result.trace, exact_levels(context, num), folder / "convergence.png")
-        )
+        # Convergence is measured against the exact target, which some truths cannot draw.
+        if context.sampling_limit is None:
+            levels = exact_levels(context, num)
+            paths.append(plot_convergence(result.trace, levels, folder / "convergence.png"))
         paths.append(plot_chain(oracle, result.snapshots, folder / "chain.png"))
     if "nes_grad" in result.arrays:
         paths.append(plot_gradient_fields(oracle, result.arrays, folder / "gradient_fields.png"))
