@@ -360,4 +360,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    # Run the importable module's main, not this __main__ copy: worker processes unpickle the
+    # measured function by its module's name.
+    from hdbench.experiments.scaling import main as scaling_main
+
+    raise SystemExit(scaling_main())
