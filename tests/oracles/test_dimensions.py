@@ -282,6 +282,15 @@ def test_exact_sampling_gives_up_after_its_limit(monkeypatch) -> None:
         truth.sample(100_000, np.random.default_rng(0))
 
 
+def test_vowel_far_out_rates_zero_instead_of_failing() -> None:
+    """A diverged sample far out overflows the envelope; its audio is not finite: D = 0."""
+    pytest.importorskip("pyworld", reason="the speech extra is not installed")
+    cls = ACCEPTABILITY_KINDS["vowel"]
+    truth = cls.from_params(cls.Params(dim=8))
+    far = np.full((1, 8), 1e3)
+    np.testing.assert_array_equal(truth(far), [0.0])
+
+
 @pytest.mark.parametrize("dim", [8, 32])
 def test_vowel_above_dim_2_says_it_has_no_exact_target(dim: int) -> None:
     pytest.importorskip("pyworld", reason="the speech extra is not installed")

@@ -152,7 +152,12 @@ class VowelAcceptability(Acceptability):
         rate, (tilt_mean, tilt_sd) = self.space.config.sample_rate, self.tilt_statistics
         values = np.empty(len(x))
         for i, point in enumerate(x):
-            waveform = self.render_for_rating(point)
+            # Far out, the envelope overflows and the audio is not finite: nobody accepts it.
+            with np.errstate(over="ignore", invalid="ignore"):
+                waveform = self.render_for_rating(point)
+            if not np.isfinite(waveform).all():
+                values[i] = 0.0
+                continue
             formants = measure_formants(waveform, rate, num_formants=3, settings=LPC)
             if not np.isfinite(formants).all():
                 values[i] = 0.0
