@@ -41,7 +41,16 @@ def _cost_panel(ax, runs: pd.DataFrame, x: str, cost: str) -> None:
     # A log axis cannot show 0 (a run that added no memory above its start): left out.
     means = means[means[cost] > 0]
     sns.lineplot(
-        means, x=x, y=cost, hue="method", style="family", markers=True, ax=ax, legend="full"
+        means,
+        x=x,
+        y=cost,
+        hue="method",
+        hue_order=sorted(set(runs["method"])),
+        style="family",
+        style_order=sorted(set(runs["family"])),
+        markers=True,
+        ax=ax,
+        legend="full",
     )
     for (_, _), line in means.groupby(["family", "method"]):
         slope = loglog_slope(line[x].to_numpy(float), line[cost].to_numpy(float))
@@ -96,6 +105,8 @@ def plot_quality(runs: pd.DataFrame, path: Path) -> Path:
     ok = runs[(runs["status"] == "ok") & (runs["num_real"] == runs["num_real"].min())]
     families = sorted(ok["family"].unique())
     metrics = [m for m in QUALITY if m in ok.columns]
+    # One colour per method in every panel, whichever methods a family ran.
+    order = sorted(set(ok["method"]) - {CEILING})
     fig, axes = plt.subplots(
         len(metrics),
         len(families),
@@ -108,9 +119,13 @@ def plot_quality(runs: pd.DataFrame, path: Path) -> Path:
             ax = axes[row, col]
             methods = part[part["method"] != CEILING]
             if methods[metric].notna().any():
-                sns.lineplot(methods, x="dim", y=metric, hue="method", marker="o", ax=ax)
+                sns.lineplot(
+                    methods, x="dim", y=metric, hue="method", hue_order=order, marker="o", ax=ax
+                )
                 ceiling = part[part["method"] == CEILING].sort_values("dim")
-                ax.plot(ceiling["dim"], ceiling[metric], "k--", lw=1, label=CEILING)
+                ax.plot(
+                    ceiling["dim"], ceiling[metric], "k--", marker="_", ms=14, lw=1, label=CEILING
+                )
                 if metric in LOG_QUALITY:
                     ax.set_yscale("log")
             else:

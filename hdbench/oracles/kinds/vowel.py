@@ -20,9 +20,11 @@ grid over the box (`grid_size`² points, cached on disk) and interpolated biline
 for the panel and the truth alike; the exact target, its normaliser and samples come from that
 grid (a cell by its mass, then the bilinear density within it, exactly). For dim 3 to 32 a grid
 is out of reach: D renders every point it is asked about (a rating, a sample's mean D), and
-there is no exact target: the metrics' 10⁵ target samples would take hours of rendering even
-at an acceptance of 1, so `sample` and `normaliser` raise ExactSamplingError with one line, and
-the metrics that need target samples are NaN. The real data are `num` tokens of the corpus
+there is no exact target: the metrics' 102,000 target samples would take 14 min of rendering
+at an acceptance of 1 and hours at the 8–27 % a fitted envelope reaches for a Gaussian in 8 to
+32 dimensions (`hdbench.oracles.envelope`), besides its fit's 10⁵ renders, and that for every
+truth context. So `sample` and `normaliser` raise ExactSamplingError with one line, and the
+metrics that need target samples are NaN. The real data are `num` tokens of the corpus
 (at most its 360), drawn with the spec's real-data seed.
 """
 
@@ -213,8 +215,8 @@ class VowelAcceptability(Acceptability):
         return (
             f"vowel (dim {self.dim}): no exact target samples or normaliser: above dim 2 every "
             f"point's D is rendered as audio (about {RENDER_MS:.0f} ms a point), so drawing the "
-            "metrics' 10⁵ target samples by rejection would take hours; dim 2 has an exact target "
-            "(a rendered grid)"
+            "metrics' 10⁵ target samples by rejection would take hours; dim 2 has an exact "
+            "target (a rendered grid)"
         )
 
     @cached_property
