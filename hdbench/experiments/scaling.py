@@ -38,7 +38,6 @@ from typing import Annotated, Any, Literal
 
 import numpy as np
 import pandas as pd
-import torch
 from joblib import Parallel, delayed
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
@@ -51,6 +50,7 @@ from hdbench.oracles import Oracle, load_oracle
 from hdbench.oracles.spec import validate
 from hdbench.report.scaling_figures import CEILING, plot_cost, plot_quality, scaling_markdown
 from hdbench.rng import named_generator
+from hdbench.threads import apply_thread_policy
 
 Family = Literal["gauss", "mixture", "vowel"]
 #: Tokens of the default speech corpus (120 speakers × 3): the most real data `vowel` has.
@@ -220,8 +220,7 @@ def _warm_up(spec: RunSpec, oracle: Oracle, context: TruthContext) -> None:
 
 def measure_and_store(spec: RunSpec, folder: Path, oracle_dir: Path) -> dict:
     """Run one spec in this process, measured (see the module docstring); store and return its
-    row. One torch thread: parallelism is across runs."""
-    torch.set_num_threads(1)
+    row. `execute` applies the thread policy (one torch thread): parallelism is across runs."""
     oracle, context, context_time = _oracle_and_context(spec.oracle, oracle_dir)
     _warm_up(spec, oracle, context)
     _reset_peak_memory()
@@ -332,6 +331,7 @@ def read_scaling(path: Path) -> ScalingSpec:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    apply_thread_policy()  # numpy's OpenBLAS too, in the workers this process starts
     parser = argparse.ArgumentParser(prog="python -m hdbench.experiments.scaling")
     parser.add_argument("file", type=Path, help="a scaling study, e.g. benchmarks/scaling.toml")
     parser.add_argument("--out", type=Path, default=Path("results"), help="results folder")
