@@ -61,20 +61,24 @@ def draw_acceptability(ax, oracle: Oracle, box: np.ndarray | None = None, levels
 
 
 def plot_oracle(oracle: Oracle, path: Path, num_target: int = 1000, seed: int = 0) -> Path:
-    """Write a PNG of D with exact target samples and the real data overlaid."""
-    target = oracle.truth.sample(num_target, np.random.default_rng(seed))
+    """Write a PNG of D with exact target samples (where the truth can draw them) and the real
+    data overlaid."""
+    # The vowel space above 2-D has no exact target: its figure shows the real data alone.
+    exact = oracle.truth.sampling_limit() is None
+    target = oracle.truth.sample(num_target, np.random.default_rng(seed)) if exact else None
     fig, ax = plt.subplots(figsize=(6.4, 5.6))
     if oracle.dim == 2:
         contours = draw_acceptability(ax, oracle)
         fig.colorbar(contours, ax=ax, label="acceptability D(x)", shrink=0.8)
-    ax.scatter(
-        *on_plane(target).T,
-        s=3,
-        c="#3b3b3b",
-        alpha=0.5,
-        lw=0,
-        label=f"exact target samples ({num_target})",
-    )
+    if target is not None:
+        ax.scatter(
+            *on_plane(target).T,
+            s=3,
+            c="#3b3b3b",
+            alpha=0.5,
+            lw=0,
+            label=f"exact target samples ({num_target})",
+        )
     ax.scatter(
         *on_plane(oracle.real_data).T,
         s=16,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import pandas as pd
+import pytest
 
 from hdbench.report.tables import brackets_markdown, methods_markdown
 
@@ -38,3 +39,21 @@ def test_methods_table_marks_grid_coverage_2d_only_above_dim_2() -> None:
     assert "nan" not in table
     section = brackets_markdown(brackets)
     assert "— (2-D only)" in section and "nan" not in section
+
+
+def test_an_oracle_without_exact_target_is_drawn_with_its_real_data(tmp_path) -> None:
+    pytest.importorskip("pyworld", reason="the speech extra is not installed")
+    from hdbench.oracles import Oracle
+    from hdbench.oracles.spec import OracleSpec, validate
+    from hdbench.report.oracle_figure import plot_oracle
+
+    spec = {
+        "name": "vowel_d8",
+        "description": "the speech space at 8 components",
+        "acceptability": {"kind": "vowel", "dim": 8},
+        "real_data": {"num": 50},
+    }
+    oracle = Oracle.from_spec(validate(OracleSpec, spec, "test"))
+    assert oracle.truth.sampling_limit() is not None
+    path = plot_oracle(oracle, tmp_path / "vowel_d8.png")
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
