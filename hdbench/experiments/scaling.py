@@ -43,9 +43,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
 from hdbench.errors import HdbenchError, SpecError
+from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments import store
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.metrics import TruthContext, evaluate
+from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.oracles.spec import validate
 from hdbench.report.scaling_figures import CEILING, plot_cost, plot_quality, scaling_markdown
@@ -59,8 +61,6 @@ PAPER_LIKE_MEAN = (0.5, -1.0)
 PAPER_LIKE_COV = ((6.0, 1.5), (1.5, 4.0))
 #: Variance of the `gauss` family on the axes beyond paper_like's two.
 EXTRA_AXIS_VARIANCE = 5.0
-#: Exact samples scored as the ceiling: the methods' default number of samples.
-NUM_CEILING_SAMPLES = 200
 
 
 class ScalingSpec(BaseModel):
@@ -74,6 +74,11 @@ class ScalingSpec(BaseModel):
     methods: list[str] = Field(min_length=1)
     seeds: int = Field(1, ge=1)
     method_params: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    num_eval_samples: int = Field(
+        NUM_EVAL_SAMPLES,
+        ge=MIN_SAMPLES,
+        description="particles each run draws for scoring, and exact samples in the ceiling",
+    )
 
     def oracle_specs(self) -> tuple[dict[str, dict], list[str]]:
         """The oracle specs by name, and a line for each (family, d, N) that does not exist."""
@@ -97,6 +102,7 @@ class ScalingSpec(BaseModel):
                 method=method,
                 params=self.method_params.get(method, {}),
                 seed=seed,
+                num_eval_samples=self.num_eval_samples,
             ).for_oracle(oracle)
             for oracle in oracles
             for method in self.methods
@@ -269,7 +275,8 @@ def run_scaling(
     # The report covers every run stored in the folder: parts run one at a time add up.
     table = store.read_rows(folder)
     names = sorted(set(table["oracle"]))
-    table = pd.concat([table, ceiling_rows(names, oracle_dir)], ignore_index=True)
+    ceiling = ceiling_rows(names, oracle_dir, spec.num_eval_samples)
+    table = pd.concat([table, ceiling], ignore_index=True)
     store.write_table(table, folder, "runs")
     plot_cost(table, store.figure_path(folder / "figures", "cost"))
     plot_quality(table, store.figure_path(folder / "figures", "quality"))
@@ -296,16 +303,16 @@ def not_run(spec: ScalingSpec, table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def ceiling_rows(names: Sequence[str], oracle_dir: Path) -> pd.DataFrame:
-    """For each oracle with an exact target, the scores of `NUM_CEILING_SAMPLES` exact samples,
-    as rows of method `exact target`: what the best method would score."""
+def ceiling_rows(names: Sequence[str], oracle_dir: Path, num_samples: int) -> pd.DataFrame:
+    """For each oracle with an exact target, the scores of `num_samples` exact samples (as many
+    as the runs score), as rows of method `exact target`: what the best method would score."""
     rows = []
     for name in names:
         oracle, context, _ = _oracle_and_context(name, oracle_dir)
         if context.sampling_limit is not None:
             continue
         rng = named_generator(0, "scaling", "ceiling", name)
-        samples = oracle.truth.sample(NUM_CEILING_SAMPLES, rng)
+        samples = oracle.truth.sample(num_samples, rng)
         rows.append(
             {
                 "oracle": name,

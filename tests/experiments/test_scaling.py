@@ -11,7 +11,7 @@ from hdbench.oracles import load_oracle
 from hdbench.oracles.spec import validate
 from hdbench.report.scaling_figures import loglog_slope
 
-TINY = {"train_steps": 20, "num_steps": 100, "num_samples": 30}
+TINY = {"train_steps": 20, "num_steps": 100}
 
 
 def test_families_in_dim_2_are_the_shipped_oracles(tmp_path) -> None:
@@ -47,10 +47,12 @@ def test_a_small_study_runs_measures_and_resumes(tmp_path) -> None:
         num_real=[50],
         methods=["data_diffusion"],
         method_params={"data_diffusion": TINY},
+        num_eval_samples=30,
     )
     runs = run_scaling(spec, tmp_path, n_jobs=1)
     methods = runs[runs["method"] == "data_diffusion"]
     assert len(methods) == 2 and set(methods["status"]) == {"ok"}
+    assert set(methods["num_eval_samples"]) == {30}
     assert (methods["peak_memory_mb"] >= 0).all() and (methods["cpu_time"] > 0).all()
     assert sorted(methods["dim"]) == [2, 3] and set(methods["num_real"]) == {50}
     ceiling = runs[runs["method"] == "exact target"]
@@ -71,6 +73,7 @@ def test_the_shipped_study_and_bad_input(tmp_path, capsys) -> None:
 
     spec = read_scaling(BENCHMARKS_DIR / "scaling.toml")
     assert spec.dims == [2, 4, 8, 16, 32] and spec.num_real == [100, 1000, 10000]
+    assert spec.num_eval_samples == 200
     with pytest.raises(SpecError, match=r"dims\.0: Input should be greater than or equal to 2"):
         validate(ScalingSpec, {**spec.model_dump(), "dims": [1]}, "scaling.toml")
     assert main([str(tmp_path / "missing.toml")]) == 2
