@@ -190,7 +190,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sweep.add_argument("--oracle", action="append", default=[], help="oracle (repeatable)")
     sweep.add_argument("--method", action="append", default=[], help="method (repeatable)")
-    sweep.add_argument("--seeds", type=int, default=1, help="seeds 0, 1, …, N-1")
+    sweep.add_argument("--seeds", type=int, help="seeds 0, 1, …, N-1 (default 1 seed: 0)")
     sweep.add_argument(
         "--set",
         action="append",
@@ -199,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="a fixed parameter for every run",
     )
     add_eval_samples(sweep)
-    sweep.add_argument("--name", default="sweep", help="results/NAME/ (default: sweep)")
+    sweep.add_argument("--name", help="results/NAME/ (default: sweep)")
     add_retry_option(sweep)
     sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(sweep)
@@ -688,6 +688,9 @@ def run_sweep(args: argparse.Namespace) -> int:
                 ("--oracle", args.oracle),
                 ("--method", args.method),
                 ("--set", args.set),
+                ("--seeds", args.seeds is not None),
+                ("--eval-samples", args.eval_samples is not None),
+                ("--name", args.name is not None),
             ]
             if value
         ]
@@ -701,9 +704,9 @@ def run_sweep(args: argparse.Namespace) -> int:
         if not args.oracle:
             raise SpecError("--oracle: expected at least one oracle (or a sweep file)")
         fields = {
-            "name": args.name,
+            "name": args.name or "sweep",
             "oracles": args.oracle,
-            "seeds": args.seeds,
+            "seeds": 1 if args.seeds is None else args.seeds,
             "methods": args.method or ["humandiffusion"],
             "grid": parse_grid(args.grid),
             "params": parse_assignments(args.set),

@@ -344,6 +344,13 @@ SWEEPS = {
         "GiB",
     ),
     "sweep file and --grid": (["sweep", "{tmp}/s.toml", "--grid", "R=2,3"], "--grid"),
+    "sweep file and --eval-samples": (
+        ["sweep", "{tmp}/s.toml", "--eval-samples", "100"],
+        "--eval-samples",
+        "put it in the file",
+    ),
+    "sweep file and --seeds": (["sweep", "{tmp}/s.toml", "--seeds", "3"], "--seeds"),
+    "sweep file and --name": (["sweep", "{tmp}/s.toml", "--name", "other"], "--name"),
 }
 
 SWEEP_FILE = (
