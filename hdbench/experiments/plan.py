@@ -122,14 +122,16 @@ class SweepSpec(BaseModel):
             raise ValueError(f"expected a count ≥ 1 or a list of seeds ≥ 0, got {seeds!r}")
         return seeds
 
+    def canonical(self) -> dict[str, Any]:
+        """Every field as JSON values. Without method grids the field is left out, so that a
+        sweep without one keeps the identity (results folder, reference) it had before
+        method grids existed."""
+        return self.model_dump(mode="json", exclude=set() if self.method_grid else {"method_grid"})
+
     def definition(self) -> dict[str, Any]:
-        """What the sweep's results folder holds, as JSON values: everything but the seeds,
-        since more seeds of the same grid belong in the same table."""
-        # without method grids, a definition is the one that folders written before they
-        # existed hold, so that those sweeps resume
-        return self.model_dump(
-            mode="json", exclude={"seeds"} | ({"method_grid"} if not self.method_grid else set())
-        )
+        """What the sweep's results folder holds: everything but the seeds, since more seeds of
+        the same grid belong in the same table."""
+        return {k: v for k, v in self.canonical().items() if k != "seeds"}
 
     def seed_list(self) -> list[int]:
         return list(range(self.seeds)) if isinstance(self.seeds, int) else list(self.seeds)

@@ -39,7 +39,7 @@ NUM_STANDARD_ERRORS = 4.0
 
 
 def sweep_hash(sweep: SweepSpec) -> str:
-    return stable_hash(json.dumps(sweep.model_dump(), sort_keys=True))
+    return stable_hash(json.dumps(sweep.canonical(), sort_keys=True))
 
 
 def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
