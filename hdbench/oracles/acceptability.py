@@ -16,7 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.stats import chi2, norm, qmc
+from scipy.special import gammaincinv
 
 from hdbench.errors import ExactSamplingError
 from hdbench.oracles.envelope import EnvelopeSampler
@@ -45,7 +45,9 @@ class Mode:
 def high_quality_radius(dim: int) -> float:
     """Mahalanobis radius holding `HIGH_QUALITY_MASS` of a Gaussian mode in `dim` dimensions:
     3 in 2-D, 4.45 in 8-D, 7.28 in 32-D (a fixed 3 would hold 0.0 % of a 32-D mode)."""
-    return float(np.sqrt(chi2.ppf(HIGH_QUALITY_MASS, df=dim)))
+    # The χ² quantile as scipy.stats.chi2.ppf computes it, without importing scipy.stats (over
+    # a second of `hdbench run`'s start-up on a busy machine).
+    return float(np.sqrt(2 * gammaincinv(dim / 2, HIGH_QUALITY_MASS)))
 
 
 def nearest_modes(x: np.ndarray, modes: tuple[Mode, ...]) -> tuple[np.ndarray, np.ndarray]:
@@ -208,6 +210,8 @@ def smoothing_draws(dim: int) -> np.ndarray:
     """NUM_SMOOTHING_PAIRS fixed normal draws of shape (pairs, dim): scrambled Sobol points (a
     randomised quasi-Monte Carlo rule, Owen 1998; seed 0) through the normal quantile, whitened
     so that zᵀz / pairs = I."""
+    from scipy.stats import norm, qmc  # here: importing scipy.stats costs more than a run's set-up
+
     uniform = qmc.Sobol(dim, scramble=True, seed=0).random(NUM_SMOOTHING_PAIRS)
     z = norm.ppf(np.clip(uniform, 1e-12, 1 - 1e-12))
     second_moment = z.T @ z / len(z)
