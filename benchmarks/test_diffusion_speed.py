@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pytest
@@ -139,12 +140,13 @@ def _clean_environment() -> dict[str, str]:
     ids=["help", "run"],
 )
 def test_command_line(benchmark, tmp_path, argv):
-    """`hdbench …` from process start to exit, figures included."""
-    out = ["--out", str(tmp_path)] if argv[0] == "run" else []
-    command = [sys.executable, "-m", "hdbench.cli", *argv, *out]
+    """`hdbench …` from process start to exit, figures included. Each run writes into a new
+    folder: in a finished run's folder it would resume and skip its queries and training."""
     env = _clean_environment()
-    benchmark.pedantic(
-        lambda: subprocess.run(command, env=env, check=True, capture_output=True),
-        rounds=3 if argv[0] == "run" else 10,
-        warmup_rounds=1,
-    )
+
+    def call() -> None:
+        out = ["--out", tempfile.mkdtemp(dir=tmp_path)] if argv[0] == "run" else []
+        command = [sys.executable, "-m", "hdbench.cli", *argv, *out]
+        subprocess.run(command, env=env, check=True, capture_output=True)
+
+    benchmark.pedantic(call, rounds=3 if argv[0] == "run" else 10, warmup_rounds=1)
