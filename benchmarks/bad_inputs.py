@@ -512,7 +512,10 @@ def _other_sqlite(path: Path) -> None:
 
 
 def _env(folder: Path) -> dict[str, str]:
-    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=str(folder))
+    # The user's modules (Python oracles) sit in the case's folder; a PYTHONPATH given to this
+    # script comes first, so that another checkout of hdbench can be measured with this venv.
+    paths = [p for p in (os.environ.get("PYTHONPATH", ""), str(folder)) if p]
+    env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONPATH=os.pathsep.join(paths))
     env.pop("HDBENCH_ORACLES", None)
     env.pop("HDBENCH_METHODS", None)
     return env

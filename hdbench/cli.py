@@ -408,13 +408,14 @@ def show_oracle(args: argparse.Namespace) -> None:
 def run_one(args: argparse.Namespace) -> int:
     from hdbench.experiments import store
     from hdbench.experiments.preflight import check_memory, check_output
-    from hdbench.experiments.run import execute
+    from hdbench.experiments.run import check_budget, execute
     from hdbench.metrics import TruthContext
     from hdbench.oracles import load_oracle
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = run_spec_of(args, oracle, "run")
     spec.resolved_params()  # a bad parameter is refused here, before anything is computed
+    check_budget(spec, oracle)
     if args.replay is not None and not args.replay.is_file():
         raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
     check_memory([spec])

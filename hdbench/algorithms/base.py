@@ -13,6 +13,12 @@ told; never the acceptability function or a panel. Its whole state between two c
 disk after every call, so a study can stop while people answer and go on in another process.
 `ask` may advance the state (its generator, its phase); `ask` on the same saved state always
 returns the same trials, so a crash between `ask` and `tell` costs nothing.
+
+A method may also say what it will spend: `planned_ratings(params, problem)`, the ratings its
+parameters ask for on that problem (the fewest, when its spending depends on the answers). The
+harness compares it with the budget before anything is asked, so a budget too small for a method
+is refused in one line instead of failing after ratings were spent. It is optional: a user's
+method without it is checked by the panel's budget as it goes.
 """
 
 from __future__ import annotations
@@ -126,6 +132,13 @@ def problem_for(
     a reference method."""
     known = (oracle.dim, oracle.listener.slider, oracle.real_data, budget, num_eval_samples)
     return ReferenceProblem(*known, truth=oracle.truth) if is_reference(method) else Problem(*known)
+
+
+def planned_ratings(method: object, params: AlgorithmParams, problem: Problem) -> int | None:
+    """The ratings `method` plans to spend with `params` on `problem`, or None when the method
+    does not say (`planned_ratings` is optional)."""
+    plan = getattr(method, "planned_ratings", None)
+    return None if plan is None else int(plan(params, problem))
 
 
 def starting_points(real_data: np.ndarray, num: int) -> np.ndarray:

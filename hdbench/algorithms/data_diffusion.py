@@ -46,6 +46,10 @@ class DataDiffusion:
     ) -> MethodState:
         return MethodState("fit", rng)
 
+    def planned_ratings(self, params: DataDiffusionParams, problem: Problem) -> int:
+        """None: it learns from the real data alone."""
+        return 0
+
     def ask(
         self, params: DataDiffusionParams, problem: Problem, state: MethodState
     ) -> TrialBatch | None:

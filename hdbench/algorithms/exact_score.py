@@ -58,6 +58,10 @@ class ExactScore:
     ) -> MethodState:
         return MethodState("sample", rng)
 
+    def planned_ratings(self, params: ExactScoreParams, problem: Problem) -> int:
+        """None: it samples with the exact score."""
+        return 0
+
     def ask(
         self, params: ExactScoreParams, problem: Problem, state: MethodState
     ) -> TrialBatch | None:

@@ -65,6 +65,10 @@ class HumanDiffusion:
     ) -> MethodState:
         return MethodState("query", rng)
 
+    def planned_ratings(self, params: HumanDiffusionParams, problem: Problem) -> int:
+        """N·M·R·2: a paired trial (two ratings) per antithetic pair of every periphery point."""
+        return len(problem.real_data) * params.num_periphery * params.R * 2
+
     def ask(
         self, params: HumanDiffusionParams, problem: Problem, state: MethodState
     ) -> TrialBatch | None:
@@ -169,12 +173,15 @@ def round_targets(
 
 
 def field_grid(points: np.ndarray, num_per_axis: int = 25) -> np.ndarray:
-    """A grid over the central 90% of `points` in the first two dimensions, others at their mean;
-    shape (num_per_axis², dim). Used to draw the learned score field."""
+    """A grid over the central 90% of `points` (n, dim) in the first two dimensions (the only
+    one in 1-D), others at their mean; shape (num_per_axis^min(dim, 2), dim). Used to draw the
+    learned score field."""
+    spanned = min(points.shape[1], 2)
     lo, hi = np.quantile(points, [0.05, 0.95], axis=0)
-    axes = [np.linspace(lo[i], hi[i], num_per_axis) for i in range(2)]
-    grid = np.tile(points.mean(axis=0), (num_per_axis**2, 1))
-    grid[:, :2] = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, 2)
+    axes = [np.linspace(lo[i], hi[i], num_per_axis) for i in range(spanned)]
+    grid = np.tile(points.mean(axis=0), (num_per_axis**spanned, 1))
+    mesh = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1)
+    grid[:, :spanned] = mesh.reshape(-1, spanned)
     return grid
 
 

@@ -60,6 +60,12 @@ class IterativeHumanDiffusion:
         arrays = {"centres": problem.real_data}
         return MethodState("query", rng, values={"round": 0}, arrays=arrays)
 
+    def planned_ratings(self, params: IterativeHumanDiffusionParams, problem: Problem) -> int:
+        """(N + (rounds − 1)·num_centres)·M·R·2: the first round around the N real data, each
+        later one around `num_centres` particles."""
+        centres = len(problem.real_data) + (params.num_rounds - 1) * params.num_centres
+        return centres * params.num_periphery * params.R * 2
+
     def ask(
         self, params: IterativeHumanDiffusionParams, problem: Problem, state: MethodState
     ) -> TrialBatch | None:

@@ -143,6 +143,10 @@ class MultiScaleHumanDiffusion:
     ) -> MethodState:
         return MethodState("query", rng)
 
+    def planned_ratings(self, params: MultiScaleParams, problem: Problem) -> int:
+        """L·N·M·R·2: HumanDiffusion's paired queries at each of the L noise levels."""
+        return params.num_levels * len(problem.real_data) * params.num_periphery * params.R * 2
+
     def ask(
         self, params: MultiScaleParams, problem: Problem, state: MethodState
     ) -> TrialBatch | None:

@@ -30,7 +30,12 @@ from pydantic import Field
 
 from hdbench.algorithms import steps
 from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, AlgorithmParams, Problem
-from hdbench.algorithms.humandiffusion import HumanDiffusionParams, learn, nes_of
+from hdbench.algorithms.humandiffusion import (
+    HumanDiffusion,
+    HumanDiffusionParams,
+    learn,
+    nes_of,
+)
 from hdbench.algorithms.state import MethodState
 from hdbench.algorithms.surrogate import SurrogatePanel
 from hdbench.estimators.nes import NESEstimator, Normalisation
@@ -96,6 +101,15 @@ class HumanGAN:
         state.arrays["z"] = z
         state.modules["torch_rng"] = torch_rng.get_state()
         return state
+
+    def planned_ratings(self, params: HumanGANParams, problem: Problem) -> int:
+        """The fewest ratings: with the surrogate, only its HumanDiffusion queries; else one
+        restart try of N absolute ratings (when initialised by restarts; more tries cost N
+        each) and N·R differential ratings per update."""
+        if params.discriminator == "surrogate":
+            return HumanDiffusion().planned_ratings(SURROGATE_PARAMS, problem)
+        tries = 1 if params.initialisation == "restart" else 0
+        return params.num_latent * (tries + params.R * params.num_updates)
 
     def ask(
         self, params: HumanGANParams, problem: Problem, state: MethodState

@@ -30,7 +30,7 @@ from tqdm import tqdm
 
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.experiments import store
-from hdbench.experiments.preflight import check_runs
+from hdbench.experiments.preflight import check_budgets, check_runs
 from hdbench.experiments.run import RunSpec, execute, param_columns
 from hdbench.metrics import TruthContext
 from hdbench.oracles import Oracle, load_oracle
@@ -154,10 +154,13 @@ def prepare(
     n_jobs: int = -1,
     scheduler: str | None = None,
     definition: dict[str, Any] | None = None,
+    oracle_dirs: Sequence[Path] = (),
 ) -> None:
-    """Before anything runs: check everything checkable (`preflight.check_runs`), record
+    """Before anything runs: check everything checkable (`preflight.check_runs`, and each
+    method's planned ratings against its budget, `preflight.check_budgets`), record
     `definition` (the sweep as JSON values) in the folder or refuse the folder if it holds
     another sweep, and move damaged rows aside, one line each."""
+    check_budgets(specs, oracle_dirs)
     check_runs(specs, folder, n_jobs, scheduler)
     if definition is not None:
         store.claim(folder, definition)
@@ -179,7 +182,7 @@ def run_specs(
     A stored row counts as finished only when its oracle's fingerprint (D and a seeded panel's
     ratings at probe points) is today's: a changed Python oracle is run again.
     """
-    prepare(specs, folder, n_jobs, scheduler, definition)
+    prepare(specs, folder, n_jobs, scheduler, definition, oracle_dirs)
     dirs = tuple(Path(d) for d in oracle_dirs)
     done = finished_with_todays_oracles(folder, specs, dirs, retry_errors)
     todo = [spec for spec in specs if spec.run_id not in done]

@@ -3,6 +3,8 @@
 - output folders: made (if needed) and written to, so a bad `--out` fails now, not after the run;
 - `--jobs`: a count ≥ 1, or -1 for every core;
 - a Dask scheduler: `tcp://HOST:PORT` (or `tls://`), reachable within a few seconds;
+- budgets: a method that states its planned ratings (`planned_ratings`) is held to the run's
+  budget now, not after it has spent part of it;
 - memory: scoring n samples holds either all their pairwise distances (MMD², energy distance)
   or all their distances to the metrics' 2,000 reference points, each with one temporary of the
   same size, never both at once: the peak is the larger of 8 n² and 32,000 n bytes, plus a fixed
@@ -21,8 +23,9 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hdbench.errors import SpecError
-from hdbench.experiments.run import RunSpec
+from hdbench.experiments.run import RunSpec, check_budget
 from hdbench.memory import GIB, available_bytes
+from hdbench.oracles.oracle import Oracle
 
 #: Seconds to wait for a Dask scheduler to accept a connection.
 SCHEDULER_TIMEOUT = 3.0
@@ -121,6 +124,27 @@ def check_memory(specs: Sequence[RunSpec], n_jobs: int = 1, available: int | Non
             f"{available / GIB:.1f} GiB available; expected --jobs "
             f"{max(1, int(available // largest))} or fewer"
         )
+
+
+def check_budgets(specs: Sequence[RunSpec], oracle_dirs: Sequence[Path] = ()) -> None:
+    """SpecError when a run's method plans more ratings than its budget allows (the run's own,
+    or its oracle's panel's). Oracles are loaded only for runs that have a budget."""
+    from hdbench.oracles import load_oracle
+    from hdbench.oracles.catalog import find_specs
+    from hdbench.oracles.spec import read_spec
+
+    known = find_specs(oracle_dirs)
+    panel_budgets: dict[str, int | None] = {}
+    oracles: dict[str, Oracle] = {}
+    for spec in specs:
+        if spec.oracle not in panel_budgets:
+            path = known.get(spec.oracle, Path(spec.oracle))
+            panel_budgets[spec.oracle] = read_spec(path).panel.budget if path.is_file() else None
+        if spec.budget is None and panel_budgets[spec.oracle] is None:
+            continue
+        if spec.oracle not in oracles:
+            oracles[spec.oracle] = load_oracle(spec.oracle, oracle_dirs)
+        check_budget(spec, oracles[spec.oracle])
 
 
 def check_runs(

@@ -37,6 +37,7 @@ from hdbench.algorithms.base import (
     AlgorithmParams,
     Problem,
     is_reference,
+    planned_ratings,
     problem_for,
 )
 from hdbench.algorithms.plugins import resolve_method
@@ -100,6 +101,30 @@ class RunSpec(BaseModel):
             "params": self.resolved_params().model_dump(by_alias=True),
         }
         return stable_hash(json.dumps(canonical, sort_keys=True))
+
+
+def run_budget(spec: RunSpec, oracle: Oracle) -> int | None:
+    """The most ratings the run's method may spend: its own budget, else its oracle's panel's."""
+    return spec.budget if spec.budget is not None else oracle.spec.panel.budget
+
+
+def check_budget(spec: RunSpec, oracle: Oracle) -> None:
+    """SpecError, before anything is asked, when the method plans more ratings than the run's
+    budget (a method that does not state its plan is held to the budget as it goes)."""
+    budget = run_budget(spec, oracle)
+    if budget is None:
+        return
+    method = resolve_method(spec.method)
+    problem = problem_for(method, oracle, budget, spec.num_eval_samples)
+    planned = planned_ratings(method, spec.resolved_params(), problem)
+    if planned is not None and planned > budget:
+        source = oracle.source or oracle.name
+        where = "budget" if spec.budget is not None else f"{source}: panel.budget"
+        raise SpecError(
+            f"{where}: {spec.method} plans {planned:,} ratings with these parameters on "
+            f"{oracle.name}, more than the budget of {budget:,}; expected a budget of at least "
+            f"{planned:,}, or parameters that ask for fewer ratings"
+        )
 
 
 def spec_hash_of(name: str) -> str:
@@ -206,6 +231,7 @@ def proceed(
     The method and the scoring run under the thread policy (`hdbench.threads`)."""
     spec = spec.for_oracle(oracle)
     params = spec.resolved_params()
+    check_budget(spec, oracle)
     row: dict[str, Any] = {
         "run_id": spec.run_id,
         "oracle": oracle.name,

@@ -40,7 +40,7 @@ def run_suite(
     Everything checkable is checked before the oracles' brackets are computed."""
     specs = sweep.runs(oracle_dirs)
     oracles = [load_oracle(name, oracle_dirs) for name in sweep.oracle_names(oracle_dirs)]
-    prepare(specs, folder, n_jobs, scheduler, sweep.definition())
+    prepare(specs, folder, n_jobs, scheduler, sweep.definition(), oracle_dirs)
     brackets = run_oracle_suite(folder, oracles, sweep.num_eval_samples)
     runs = run_specs(
         specs, folder, oracle_dirs, n_jobs, scheduler, retry_errors, sweep.definition()

@@ -26,6 +26,7 @@ from hdbench.experiments.run import (
     LEDGER_NAME,
     RunResult,
     RunSpec,
+    check_budget,
     proceed,
     simulated_answerer,
 )
@@ -50,6 +51,7 @@ class Study:
         """A new study in `folder`, or the one there when it runs the same spec."""
         spec = spec.for_oracle(oracle)
         spec.resolved_params()
+        check_budget(spec, oracle)
         described = {"run": spec.model_dump(mode="json"), "oracle_source": str(oracle.source)}
         path = folder / STUDY_FILE
         if path.exists():

@@ -9,14 +9,19 @@ central differences. The bounds must hold D's mass: when the envelope's draws se
 stops with one line saying so (it used to loop for ever).
 
 The function is probed when its spec is loaded, on a grid over `bounds` (at most PROBE_POINTS
-points): it must return finite values in [0, 1] of shape (n,), not all 0, or the spec is refused
-in one line naming what came back. Every later call is held to the same contract.
+points): it must return finite values in [0, 1] of shape (n,), not all 0, within
+`PROBE_SECONDS`, or the spec is refused in one line naming what came back (a function that never
+returns would otherwise hang every command that loads the spec). Every later call is held to the
+same contract.
 """
 
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from typing import Any
 
@@ -34,6 +39,36 @@ MAX_OUTSIDE_SHARE = 0.01
 #: Most points a user's D is probed on at load time: a grid over the bounds (64 × 64 in 2-D,
 #: 16³ in 3-D), or uniform points once a grid of ≥ 2 points per axis would exceed it.
 PROBE_POINTS = 4096
+
+#: Seconds D may take on the probe points; a run calls it on millions of points, so a D this
+#: slow could not be benchmarked anyway.
+PROBE_SECONDS = 30.0
+
+
+class ProbeTimeout(Exception):
+    """The user's D did not return within PROBE_SECONDS on the probe points."""
+
+
+@contextmanager
+def time_limit(seconds: float) -> Iterator[None]:
+    """Raise ProbeTimeout in the body after `seconds` (a real-time alarm). Only the main thread
+    can take signals: elsewhere the body runs without a limit."""
+    if threading.current_thread() is not threading.main_thread() or not hasattr(
+        signal, "setitimer"
+    ):
+        yield
+        return
+
+    def expired(signum: int, frame: object) -> None:
+        raise ProbeTimeout
+
+    previous = signal.signal(signal.SIGALRM, expired)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def import_callable(path: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -96,7 +131,14 @@ def probe(function: Callable[[np.ndarray], Any], name: str, bounds: np.ndarray) 
     is positive somewhere (else the target has no mass inside the bounds)."""
     points = probe_points(bounds)
     try:
-        raw = function(points)
+        with time_limit(PROBE_SECONDS):
+            raw = function(points)
+    except ProbeTimeout:
+        raise ValueError(
+            f"{name} did not return within {PROBE_SECONDS:g} s on {len(points)} points of "
+            f"shape {points.shape}: expected a function of the points that returns (does it "
+            "loop, or wait for something?)"
+        ) from None
     except Exception as error:
         raise ValueError(
             f"{name} raised {type(error).__name__}: {error} (called on {len(points)} points "
