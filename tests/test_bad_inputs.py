@@ -70,6 +70,10 @@ PYTHON_MODULE = textwrap.dedent(
     def one_short(x):
         return good(x)[:-1]
 
+    def forever(x):
+        while True:
+            pass
+
     not_a_function = 3
     """
 )
@@ -224,6 +228,7 @@ PYTHON = {
     "None": ("probe_fns:nothing", "", "got shape ()"),
     "complex values": ("probe_fns:complex_values", "", "real values"),
     "one value short": ("probe_fns:one_short", "", "got shape (4095,)"),
+    "never returns": ("probe_fns:forever", "", "did not return within 0.5 s"),
     "mass outside the bounds": ("probe_fns:far_away", "", "is 0 at all 4096 probe points"),
     "not a function": ("probe_fns:not_a_function", "", "no function 'not_a_function'"),
     "no such module": ("no_such_module_xyz:f", "", "cannot import module"),
@@ -275,6 +280,15 @@ COMMANDS = {
     "--seed negative": ([*RUN, "--seed", "-1"], "seed"),
     "--seed not a number": ([*RUN, "--seed", "x"], "--seed"),
     "--budget zero": ([*RUN, "--budget", "0"], "budget"),
+    "--budget below the plan": (
+        [*RUN, "--budget", "1000"],
+        "budget: humandiffusion plans 12,000 ratings",
+        "of 1,000",
+    ),
+    "--budget below humangan's plan": (
+        ["run", "--oracle", "paper_like", "--method", "humangan", "--budget", "100"],
+        "budget: humangan plans 50,000 ratings",
+    ),
     "unknown method": ([*RUN[:3], "--method", "nope"], "unknown method 'nope'"),
     "unknown oracle": (["run", "--oracle", "nope", "--method", "humandiffusion"], "'nope'"),
     "--out unwritable": (
@@ -374,12 +388,17 @@ SWEEP_FILES = {
     "grid value not a list": (SWEEP_FILE + "[grid]\nR = 5\n", "grid.R"),
     "bool seeds": (SWEEP_FILE.replace("seeds = 1", "seeds = true"), "seeds"),
     "bool budget": (SWEEP_FILE.replace("seeds = 1", "seeds = 1\nbudget = true"), "budget"),
+    "budget below the plan": (
+        SWEEP_FILE.replace("seeds = 1", "seeds = 1\nbudget = 5000"),
+        "budget: humandiffusion plans 12,000 ratings",
+    ),
     "NaN in a grid": (SWEEP_FILE + "[grid]\nlambda = [nan, 1.0]\n", "grid.lambda.0", "finite"),
     "string parameter": (SWEEP_FILE.replace("= 30", '= "30"'), "train_steps"),
     "duplicate key": (SWEEP_FILE.replace("seeds = 1", "seeds = 1\nseeds = 2"), "cannot read"),
     "not TOML": ("oracles = [\n", "cannot read the sweep"),
 }
 
+STUDY_START = ["study", "start", "{tmp}/st", "--oracle", "paper_like", "--method", "humandiffusion"]
 OTHERS = {
     "bench: unknown suite": (["bench", "--suite", "nope", "--out", "{tmp}"], "cannot read"),
     "bench: --jobs 0": (["bench", "--suite", "quick", "--jobs", "0", "--out", "{tmp}"], "--jobs"),
@@ -402,6 +421,10 @@ OTHERS = {
     "oracles: folder missing": (["oracles", "--oracles", "{tmp}/nowhere"], "expected a folder"),
     "speech render: no run folder": (["speech", "render", "{tmp}/nope"], "run_dir"),
     "speech render: --first 0": (["speech", "render", "{tmp}", "--first", "0"], "--first"),
+    "study start: budget below the plan": (
+        [*STUDY_START, "--budget", "100"],
+        "budget: humandiffusion plans 12,000 ratings",
+    ),
 }
 
 
@@ -450,6 +473,9 @@ def test_bad_python_oracle(case, tmp_path, capsys, monkeypatch, nothing_runs):
     (tmp_path / "probe_fns.py").write_text(PYTHON_MODULE)
     (tmp_path / "probe_broken.py").write_text("def f(x) return x\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    # A short limit, so that the D that never returns costs half a second; the others return
+    # in milliseconds.
+    monkeypatch.setattr("hdbench.oracles.kinds.python_callable.PROBE_SECONDS", 0.5)
     (tmp_path / "o.toml").write_text(python_spec(function, extra))
     refused(SHOW, tmp_path, capsys, (f"{tmp_path}/o.toml: acceptability", expected))
 
@@ -480,3 +506,11 @@ def test_bad_sweep_file(case, tmp_path, capsys, nothing_runs):
 def test_bad_argument_of_other_commands(case, tmp_path, capsys, nothing_runs):
     argv, *expected = OTHERS[case]
     refused(argv, tmp_path, capsys, tuple(expected))
+    assert not (tmp_path / "st").exists()
+
+
+def test_a_panel_budget_below_the_plan_is_refused_naming_the_spec(tmp_path, capsys, nothing_runs):
+    (tmp_path / "o.toml").write_text(spec(panel="budget = 600\n"))
+    argv = ["run", "--oracle", "{tmp}/o.toml", "--method", "humangan_truncated", "--out", "{tmp}/r"]
+    expected = (f"{tmp_path}/o.toml: panel.budget: humangan_truncated plans 2,000 ratings",)
+    refused(argv, tmp_path, capsys, expected)

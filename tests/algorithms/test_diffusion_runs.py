@@ -65,18 +65,13 @@ def test_regulariser_zero_is_allowed_and_recorded(runs):
     assert result.row["param_lambda"] == 0.0
 
 
-def test_a_failing_run_becomes_an_error_row():
-    result = execute(
-        RunSpec(
-            oracle="paper_like",
-            method="humandiffusion",
-            params=FAST,
-            budget=100,
-            num_eval_samples=EVAL,
-        )
+def test_a_budget_below_the_plan_is_refused_before_anything_is_asked(tmp_path):
+    spec = RunSpec(
+        oracle="paper_like", method="humandiffusion", params=FAST, budget=100, num_eval_samples=EVAL
     )
-    assert result.row["status"] == "error"
-    assert "budget" in result.row["error"] and result.row["num_ratings"] == 0
+    with pytest.raises(SpecError, match=r"^budget: humandiffusion plans 12,000 ratings .* of 100;"):
+        execute(spec, folder=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 @pytest.mark.parametrize(

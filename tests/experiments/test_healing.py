@@ -23,6 +23,18 @@ EVAL = 30
 TINY_ARGS = [f"--set={key}={value}" for key, value in TINY.items()] + [f"--eval-samples={EVAL}"]
 
 
+#: HumanGAN initialised by restarts that never reach a mean rating of 1 (D peaks at 0.85): it
+#: plans one try of 100 ratings, fits a budget of 150, and spends past it on its second try. A
+#: run that fails as it goes, after the checks made before it passed.
+OVERSPENDING = {
+    "initialisation": "restart",
+    "restart_threshold": 1.0,
+    "max_restarts": 3,
+    "num_updates": 0,
+}
+OVERSPENDING_BUDGET = 150
+
+
 def tiny_sweep(**fields) -> SweepSpec:
     defaults = {"oracles": ["paper_like"], "params": TINY, "grid": {"R": [2, 3]}}
     return SweepSpec(**{**defaults, "num_eval_samples": EVAL, **fields})
@@ -169,8 +181,10 @@ def test_a_killed_worker_costs_its_own_run_not_the_sweep(tmp_path, monkeypatch):
 
 
 def test_a_run_that_errors_exits_non_zero_with_one_line(tmp_path, capsys):
-    args = ["run", "--oracle", "paper_like", "--method", "humandiffusion", "--budget", "10"]
-    assert main([*args, "--out", str(tmp_path / "run"), *TINY_ARGS]) == 1
+    args = ["run", "--oracle", "paper_like", "--method", "humangan"]
+    args += [f"--set={key}={value}" for key, value in OVERSPENDING.items()]
+    args += ["--budget", str(OVERSPENDING_BUDGET), f"--eval-samples={EVAL}"]
+    assert main([*args, "--out", str(tmp_path / "run")]) == 1
     lines = capsys.readouterr().err.splitlines()
     assert len(lines) == 1 and "the run error: BudgetExceededError" in lines[0]
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "error"
@@ -185,8 +199,10 @@ def test_a_run_that_diverges_exits_non_zero_with_one_line(tmp_path, capsys):
 
 
 def test_a_sweep_whose_runs_all_fail_reports_them_and_exits_non_zero(tmp_path, capsys):
+    params = "".join(f"{key} = {json.dumps(value)}\n" for key, value in OVERSPENDING.items())
     (tmp_path / "s.toml").write_text(
-        'oracles = ["paper_like"]\nseeds = 2\nbudget = 10\n[params]\ntrain_steps = 30\n'
+        f'oracles = ["paper_like"]\nmethods = ["humangan"]\nseeds = 2\n'
+        f"budget = {OVERSPENDING_BUDGET}\nnum_eval_samples = {EVAL}\n[params]\n{params}"
     )
     assert main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path), "--jobs", "1"]) == 1
     captured = capsys.readouterr()
