@@ -82,8 +82,10 @@ class MultiScaleParams(AlgorithmParams):
         10, ge=2, description="sampler noise levels from σ_1 to σ_L (annealed_langevin)"
     )
     steps_per_level: int = Field(
-        100, ge=1, description="Langevin steps per level; predictor_corrector takes "
-        "sample_levels × steps_per_level predictor steps"
+        100,
+        ge=1,
+        description="Langevin steps per level; predictor_corrector takes "
+        "sample_levels × steps_per_level predictor steps",
     )
     step_ratio: float = Field(
         0.2, gt=0, description="annealed_langevin's step at level σ over σ² (ε / σ_min²)"

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
@@ -22,12 +22,12 @@ from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments.run import RunSpec, oracle_spec_hash
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import find_specs
-from hdbench.oracles.spec import read_toml, validate
+from hdbench.oracles.spec import UserModel, read_toml, validate
 
 BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
 
 
-class SweepSpec(BaseModel):
+class SweepSpec(UserModel):
     """What a sweep runs. `oracles = ["all"]` means every oracle found."""
 
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)

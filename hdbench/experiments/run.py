@@ -29,7 +29,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 import hdbench
 from hdbench.algorithms.base import (
@@ -48,7 +48,7 @@ from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.oracles.catalog import find_specs
-from hdbench.oracles.spec import read_spec, validate
+from hdbench.oracles.spec import UserModel, read_spec, validate
 from hdbench.rng import named_generator, stable_hash
 from hdbench.samplers.langevin import SamplerDivergedError
 from hdbench.studies import loop
@@ -60,11 +60,10 @@ from hdbench.threads import thread_policy
 TRACE_METRICS = ("mmd2", "var_ratio_target", "collapse_ratio", "mean_true_d", "modes_captured")
 
 
-class RunSpec(BaseModel):
+class RunSpec(UserModel):
     """What to run: oracle, method, its parameters (validated by the method), seed, budget, and
     the number of particles drawn for scoring."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
     oracle: str
     method: str
     params: dict[str, Any] = Field(default_factory=dict)

@@ -20,7 +20,14 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from hdbench.errors import SpecError
 from hdbench.oracles.acceptability import KindParams
@@ -117,18 +124,39 @@ def read_toml(path: Path, what: str) -> dict[str, Any]:
         raise SpecError(f"{path}: cannot read the {what}: {reason}") from None
 
 
+class UserModel(BaseModel):
+    """A model a user may also build from Python (`RunSpec(...)`, `SweepSpec(...)`): held to
+    `validate`'s rules there too, strict, finite, and a bad value is a one-line SpecError naming
+    the model and the field, never pydantic's multi-line report or a silent coercion."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
+
+    def __init__(self, **data: Any) -> None:
+        where = type(self).__name__
+        check_finite(data, where)
+        try:
+            super().__init__(**data)
+        except ValidationError as error:
+            raise SpecError(f"{where}: {describe(error)}") from None
+
+
 def validate(model: type[BaseModel], data: Any, where: str, prefix: str = "") -> Any:
     """model.model_validate(data, strict=True), refusing NaN and infinity anywhere in `data`;
     the first problem becomes a one-line SpecError: `where: prefix.dotted.field: expected`."""
+    check_finite(data, where, prefix)
+    try:
+        return model.model_validate(data, strict=True)
+    except ValidationError as error:
+        raise SpecError(f"{where}: {describe(error, prefix)}") from None
+
+
+def check_finite(data: Any, where: str, prefix: str = "") -> None:
+    """SpecError naming the first NaN or infinity in `data` (nested dicts and lists)."""
     found = non_finite(data)
     if found is not None:
         location, value = found
         dotted = ".".join([prefix, *location] if prefix else location)
         raise SpecError(f"{where}: {dotted}: expected a finite number, got {value}")
-    try:
-        return model.model_validate(data, strict=True)
-    except ValidationError as error:
-        raise SpecError(f"{where}: {describe(error, prefix)}") from None
 
 
 def non_finite(data: Any, location: tuple[str, ...] = ()) -> tuple[list[str], float] | None:

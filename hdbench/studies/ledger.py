@@ -150,10 +150,30 @@ class Ledger:
         self.path = Path(path)
         if not create and not self.path.is_file():
             raise LedgerError(f"{self.path}: no ledger here (expected a study's ledger.sqlite)")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=not any_thread
-        )
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=30.0, isolation_level=None, check_same_thread=not any_thread
+            )
+        except (OSError, sqlite3.Error) as error:
+            raise LedgerError(f"{self.path}: cannot open the ledger: {error}") from None
+        try:
+            self._open(create)
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise LedgerError(
+                f"{self.path}: not a readable ledger ({error}); expected a study's ledger.sqlite, "
+                "whole"
+            ) from None
+
+    def _open(self, create: bool) -> None:
+        """Check the file is a whole ledger (SQLite's quick check, the ledger's tables unless it
+        may be made) and set it up; sqlite3.DatabaseError when it is not."""
+        if self._db.execute("PRAGMA quick_check(1)").fetchone()[0] != "ok":
+            raise sqlite3.DatabaseError("SQLite's quick check failed")
+        tables = {row[0] for row in self._db.execute("SELECT name FROM sqlite_master")}
+        if not {"batches", "trials", "ratings"} <= tables and (tables or not create):
+            raise sqlite3.DatabaseError("it has no batches, trials and ratings tables")
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")

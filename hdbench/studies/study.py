@@ -31,6 +31,7 @@ from hdbench.experiments.run import (
     simulated_answerer,
 )
 from hdbench.oracles import Oracle, load_oracle
+from hdbench.oracles.spec import validate
 from hdbench.studies import faults, loop
 from hdbench.studies.ledger import Ledger
 from hdbench.studies.people import ANSWERED_STREAMS, people_status
@@ -55,7 +56,7 @@ class Study:
         described = {"run": spec.model_dump(mode="json"), "oracle_source": str(oracle.source)}
         path = folder / STUDY_FILE
         if path.exists():
-            stored = json.loads(path.read_text())
+            stored = read_study_file(path)
             if stored["run"] != described["run"]:
                 raise SpecError(
                     f"{folder}: holds another study (run {RunSpec(**stored['run']).run_id}); "
@@ -71,8 +72,8 @@ class Study:
         path = folder / STUDY_FILE
         if not path.is_file():
             raise SpecError(f"{folder}: no study here (expected {STUDY_FILE}); see study start")
-        stored = json.loads(path.read_text())
-        spec = RunSpec(**stored["run"])
+        stored = read_study_file(path)
+        spec = validate(RunSpec, stored["run"], str(path), "run")
         source = Path(stored["oracle_source"])
         oracle = load_oracle(source if source.is_file() else spec.oracle, oracle_dirs)
         if oracle.spec_hash != spec.oracle_spec_hash:
@@ -109,6 +110,23 @@ class Study:
         if (self.folder / "metrics.json").exists():
             lines.append("  finished: results in this folder")
         return lines
+
+
+def read_study_file(path: Path) -> dict:
+    """study.json, checked: {"run": {...}, "oracle_source": "..."}; SpecError naming the file
+    when it is unreadable, not JSON or not of that shape (a hand edit, a damaged disk)."""
+    expected = "expected the study.json that `hdbench study start` wrote"
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SpecError(f"{path}: cannot read the study ({error}); {expected}") from None
+    if (
+        not isinstance(stored, dict)
+        or not isinstance(stored.get("run"), dict)
+        or not isinstance(stored.get("oracle_source"), str)
+    ):
+        raise SpecError(f"{path}: not a study (no run and oracle_source); {expected}")
+    return stored
 
 
 def answer(study: Study, oracle: Oracle) -> int:
