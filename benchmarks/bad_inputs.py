@@ -20,6 +20,8 @@ its traceback, and a script that raises nothing exits 0 (the bad value was accep
     .venv/bin/python benchmarks/bad_inputs.py --only api   # the cases of one class
 """
 
+# ruff: noqa: E501  (the cases are a table, one per line)
+
 from __future__ import annotations
 
 import argparse
@@ -119,36 +121,115 @@ THREE = (
     "  { mean = [2.0, 0.0], sd = 0.6, peak = 0.6 },\n  { mean = [0.0, 2.0], sd = 0.6, peak = 0.35 },\n]\n"
 )
 
-spec_case("covariance not positive definite", spec_text(GAUSS.replace("[[4.0, 0.0], [0.0, 4.0]]", "[[1.0, 2.0], [2.0, 1.0]]")), "acceptability.cov")
-spec_case("covariance not symmetric", spec_text(GAUSS.replace("[[4.0, 0.0], [0.0, 4.0]]", "[[4.0, 1.0], [0.0, 4.0]]")), "acceptability.cov")
+spec_case(
+    "covariance not positive definite",
+    spec_text(GAUSS.replace("[[4.0, 0.0], [0.0, 4.0]]", "[[1.0, 2.0], [2.0, 1.0]]")),
+    "acceptability.cov",
+)
+spec_case(
+    "covariance not symmetric",
+    spec_text(GAUSS.replace("[[4.0, 0.0], [0.0, 4.0]]", "[[4.0, 1.0], [0.0, 4.0]]")),
+    "acceptability.cov",
+)
 spec_case("empty mean", spec_text('kind = "gaussian"\nmean = []\n'), "acceptability.mean")
 spec_case("peak above one", spec_text(GAUSS + "peak = 1.5\n"), "acceptability.peak")
-spec_case("negative sd", spec_text('kind = "gaussian"\nmean = [0.0, 0.0]\nsd = -1.0\n'), "acceptability.sd")
-spec_case("lapse rate as a percentage", spec_text(listener="lapse_rate = 5\n"), "listener.lapse_rate")
+spec_case(
+    "negative sd",
+    spec_text('kind = "gaussian"\nmean = [0.0, 0.0]\nsd = -1.0\n'),
+    "acceptability.sd",
+)
+spec_case(
+    "lapse rate as a percentage", spec_text(listener="lapse_rate = 5\n"), "listener.lapse_rate"
+)
 spec_case("negative budget", spec_text(panel="budget = -100\n"), "panel.budget")
 spec_case("scale in capitals", spec_text(listener='scale = "MUSHRA"\n'), "listener.scale")
-spec_case("slider step zero", spec_text(listener="scale = { low = 0, high = 100, step = 0 }\n"), "listener.scale.step")
+spec_case(
+    "slider step zero",
+    spec_text(listener="scale = { low = 0, high = 100, step = 0 }\n"),
+    "listener.scale.step",
+)
 spec_case("ideal as a quoted false", spec_text(listener='ideal = "false"\n'), "listener.ideal")
 spec_case("acceptability without kind", spec_text("mean = [0.0, 0.0]\n"), "acceptability", "kind")
-spec_case("acceptability as an array of tables", 'description = "x"\n[[acceptability]]\nkind = "gaussian"\nmean = [0.0, 0.0]\n', "acceptability")
-spec_case("grid of zero bumps per axis", spec_text('kind = "mixture"\ngrid = { num_per_axis = 0 }\n'), "acceptability.grid.num_per_axis")
-spec_case("bump of sd zero", spec_text('kind = "mixture"\nbumps = [{ mean = [0.0, 0.0], sd = 0.0 }]\n'), "acceptability.bumps.0.sd")
-spec_case("bumps of two dimensions", spec_text('kind = "mixture"\nbumps = [{ mean = [0.0, 0.0], sd = 1.0 }, { mean = [1.0, 0.0, 0.0], sd = 1.0 }]\n'), "acceptability.bumps")
-spec_case("ring of negative radius", spec_text('kind = "ring"\ncentre = [0.0, 0.0]\nradius = -3.0\n'), "acceptability.radius")
+spec_case(
+    "acceptability as an array of tables",
+    'description = "x"\n[[acceptability]]\nkind = "gaussian"\nmean = [0.0, 0.0]\n',
+    "acceptability",
+)
+spec_case(
+    "grid of zero bumps per axis",
+    spec_text('kind = "mixture"\ngrid = { num_per_axis = 0 }\n'),
+    "acceptability.grid.num_per_axis",
+)
+spec_case(
+    "bump of sd zero",
+    spec_text('kind = "mixture"\nbumps = [{ mean = [0.0, 0.0], sd = 0.0 }]\n'),
+    "acceptability.bumps.0.sd",
+)
+spec_case(
+    "bumps of two dimensions",
+    spec_text(
+        'kind = "mixture"\nbumps = [{ mean = [0.0, 0.0], sd = 1.0 }, { mean = [1.0, 0.0, 0.0], sd = 1.0 }]\n'
+    ),
+    "acceptability.bumps",
+)
+spec_case(
+    "ring of negative radius",
+    spec_text('kind = "ring"\ncentre = [0.0, 0.0]\nradius = -3.0\n'),
+    "acceptability.radius",
+)
 spec_case("empty file", "", "description")
 spec_case("UTF-8 with a byte-order mark", "\ufeff" + spec_text(), "o.toml")
 spec_case("file name with capitals and a dash", spec_text(), "name", filename="My-Oracle.toml")
-spec_case("listener given twice in two spellings", spec_text(listener="noise_sd = 0.1\n", Listener="noise_sd = 0.2\n"), "Listener")
+spec_case(
+    "listener given twice in two spellings",
+    spec_text(listener="noise_sd = 0.1\n", Listener="noise_sd = 0.2\n"),
+    "Listener",
+)
 
 # Real-data tables of the discovery oracles' kinds.
-spec_case("real_data modes as a string", spec_text(THREE, real_data='kind = "modes"\nmodes = "0"\n'), "real_data.modes")
-spec_case("real_data modes as floats", spec_text(THREE, real_data='kind = "modes"\nmodes = [0.5]\n'), "real_data.modes")
-spec_case("real_data kind in capitals", spec_text(THREE, real_data='kind = "Modes"\nmodes = [0]\n'), "real_data.kind")
-spec_case("real_data threshold of one", spec_text(THREE, real_data='kind = "acceptable"\nthreshold = 1.0\n'), "real_data.threshold")
-spec_case("real_data infinite power", spec_text(THREE, real_data='kind = "acceptable"\npower = inf\n'), "real_data.power")
-spec_case("real_data modes kind with a threshold", spec_text(THREE, real_data='kind = "modes"\nmodes = [0]\nthreshold = 0.3\n'), "real_data.threshold")
-spec_case("real_data threshold near the peak", spec_text(THREE, real_data='kind = "acceptable"\nthreshold = 0.8999999\nnum = 100\n'), "real_data")
-spec_case("real_data on a far mode of a python D", spec_text('kind = "python"\nfunction = "hdbench.oracles.examples:banana"\ndim = 2\nbounds = [[-11.0, 11.0], [-4.0, 27.0]]\nmodes = [{ location = [10.5, 26.0], sd = 0.1, mass = 0.01 }]\n', real_data='kind = "modes"\nmodes = [0]\n'), "real_data")
+spec_case(
+    "real_data modes as a string",
+    spec_text(THREE, real_data='kind = "modes"\nmodes = "0"\n'),
+    "real_data.modes",
+)
+spec_case(
+    "real_data modes as floats",
+    spec_text(THREE, real_data='kind = "modes"\nmodes = [0.5]\n'),
+    "real_data.modes",
+)
+spec_case(
+    "real_data kind in capitals",
+    spec_text(THREE, real_data='kind = "Modes"\nmodes = [0]\n'),
+    "real_data.kind",
+)
+spec_case(
+    "real_data threshold of one",
+    spec_text(THREE, real_data='kind = "acceptable"\nthreshold = 1.0\n'),
+    "real_data.threshold",
+)
+spec_case(
+    "real_data infinite power",
+    spec_text(THREE, real_data='kind = "acceptable"\npower = inf\n'),
+    "real_data.power",
+)
+spec_case(
+    "real_data modes kind with a threshold",
+    spec_text(THREE, real_data='kind = "modes"\nmodes = [0]\nthreshold = 0.3\n'),
+    "real_data.threshold",
+)
+spec_case(
+    "real_data threshold near the peak",
+    spec_text(THREE, real_data='kind = "acceptable"\nthreshold = 0.8999999\nnum = 100\n'),
+    "real_data",
+)
+spec_case(
+    "real_data on a far mode of a python D",
+    spec_text(
+        'kind = "python"\nfunction = "hdbench.oracles.examples:banana"\ndim = 2\nbounds = [[-11.0, 11.0], [-4.0, 27.0]]\nmodes = [{ location = [10.5, 26.0], sd = 0.1, mass = 0.01 }]\n',
+        real_data='kind = "modes"\nmodes = [0]\n',
+    ),
+    "real_data",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Python oracles: the user's own D.
@@ -227,19 +308,51 @@ python_case("raises outside the data", user_d("user_d:fails_far"), "o.toml", "Va
 python_case("ratings in percent", user_d("user_d:percent"), "o.toml", "[0, 1]")
 python_case("returns a row, not a column", user_d("user_d:transposed"), "o.toml", "shape")
 python_case("a class, not a function", user_d("user_d:Density"), "o.toml")
-python_case("bounds low above high", user_d("user_d:good", bounds="[[5.0, -5.0], [-5.0, 5.0]]"), "acceptability.bounds")
-python_case("bounds of another dimension", user_d("user_d:good", bounds="[[-5.0, 5.0]]"), "acceptability.bounds")
+python_case(
+    "bounds low above high",
+    user_d("user_d:good", bounds="[[5.0, -5.0], [-5.0, 5.0]]"),
+    "acceptability.bounds",
+)
+python_case(
+    "bounds of another dimension",
+    user_d("user_d:good", bounds="[[-5.0, 5.0]]"),
+    "acceptability.bounds",
+)
 python_case("dim zero", user_d("user_d:good", dim=0, bounds="[]"), "acceptability.dim")
 python_case("mass on a spot the probe grid misses", user_d("user_d:tiny_spot"), "o.toml")
-python_case("modes as bare locations", user_d("user_d:good", "modes = [[0.0, 0.0]]\n"), "acceptability.modes.0")
+python_case(
+    "modes as bare locations",
+    user_d("user_d:good", "modes = [[0.0, 0.0]]\n"),
+    "acceptability.modes.0",
+)
 
 # ---------------------------------------------------------------------------------------------
 # `hdbench run` arguments.
 
 RUN_TINY = [*RUN, *TINY_HD]
 case("run", "budget below what HumanDiffusion asks", [*RUN, "--budget", "1000"], "budget", "12,000")
-case("run", "budget below what HumanGAN asks", ["run", "--oracle", "paper_like", "--method", "humangan", "--out", "run", "--budget", "500"], "budget")
-case("run", "budget below humandiffusion_iter's rounds", ["run", "--oracle", "paper_like", "--method", "humandiffusion_iter", "--out", "run", "--budget", "1000"], "budget")
+case(
+    "run",
+    "budget below what HumanGAN asks",
+    ["run", "--oracle", "paper_like", "--method", "humangan", "--out", "run", "--budget", "500"],
+    "budget",
+)
+case(
+    "run",
+    "budget below humandiffusion_iter's rounds",
+    [
+        "run",
+        "--oracle",
+        "paper_like",
+        "--method",
+        "humandiffusion_iter",
+        "--out",
+        "run",
+        "--budget",
+        "1000",
+    ],
+    "budget",
+)
 case("run", "budget fractional", [*RUN, "--budget", "1.5e4"], "--budget")
 case("run", "eval samples zero", [*RUN, "--eval-samples", "0"], "num_eval_samples")
 case("run", "--set with spaces around =", [*RUN, "--set", "R = 5"], "R")
@@ -248,47 +361,263 @@ case("run", "--set sigma_nes zero", [*RUN, "--set", "sigma_nes=0"], "sigma_nes")
 case("run", "--set infinite step size", [*RUN, "--set", "step_size=inf"], "step_size")
 case("run", "--set noise typo", [*RUN, "--set", "noise=dataa"], "noise")
 case("run", "--set parameter of another method", [*RUN, "--set", "num_updates=4"], "num_updates")
-case("run", "method in capitals", ["run", "--oracle", "paper_like", "--method", "HumanDiffusion", "--out", "run"], "HumanDiffusion")
-case("run", "method import path to a function", ["run", "--oracle", "paper_like", "--method", "hdbench.algorithms.base:starting_points", "--out", "run"], "method")
-case("run", "oracle given as a missing file", ["run", "--oracle", "oracles/mine.toml", "--method", "humandiffusion", "--out", "run"], "mine")
+case(
+    "run",
+    "method in capitals",
+    ["run", "--oracle", "paper_like", "--method", "HumanDiffusion", "--out", "run"],
+    "HumanDiffusion",
+)
+case(
+    "run",
+    "method import path to a function",
+    [
+        "run",
+        "--oracle",
+        "paper_like",
+        "--method",
+        "hdbench.algorithms.base:starting_points",
+        "--out",
+        "run",
+    ],
+    "method",
+)
+case(
+    "run",
+    "oracle given as a missing file",
+    ["run", "--oracle", "oracles/mine.toml", "--method", "humandiffusion", "--out", "run"],
+    "mine",
+)
 case("run", "out is an existing file", [*RUN[:-1], "taken"], "--out", setup=files(taken="x"))
-case("run", "out holds another run", [*RUN_TINY[:-2], "--out", "run", "--seed", "1"], "run", setup=lambda f: _copy(FIXTURES["run_done"], f / "run"))
-case("run", "data_diffusion with a budget it cannot use", ["run", "--oracle", "paper_like", "--method", "data_diffusion", "--out", "run", "--set", "R=3"], "R")
-case("run", "humandiffusion_ms one noise level", ["run", "--oracle", "paper_like", "--method", "humandiffusion_ms", "--set", "num_levels=1", "--out", "run"], "num_levels")
-case("run", "exact_score with an unknown sampler", ["run", "--oracle", "paper_like", "--method", "exact_score", "--set", "sampler=langevn", "--out", "run"], "sampler")
-case("run", "--oracles given a spec file", [*RUN_TINY, "--oracles", "o.toml"], "--oracles", setup=files(**{"o.toml": spec_text()}))
+case(
+    "run",
+    "out holds another run",
+    [*RUN_TINY[:-2], "--out", "run", "--seed", "1"],
+    "run",
+    setup=lambda f: _copy(FIXTURES["run_done"], f / "run"),
+)
+case(
+    "run",
+    "data_diffusion with a budget it cannot use",
+    ["run", "--oracle", "paper_like", "--method", "data_diffusion", "--out", "run", "--set", "R=3"],
+    "R",
+)
+case(
+    "run",
+    "humandiffusion_ms one noise level",
+    [
+        "run",
+        "--oracle",
+        "paper_like",
+        "--method",
+        "humandiffusion_ms",
+        "--set",
+        "num_levels=1",
+        "--out",
+        "run",
+    ],
+    "num_levels",
+)
+case(
+    "run",
+    "exact_score with an unknown sampler",
+    [
+        "run",
+        "--oracle",
+        "paper_like",
+        "--method",
+        "exact_score",
+        "--set",
+        "sampler=langevn",
+        "--out",
+        "run",
+    ],
+    "sampler",
+)
+case(
+    "run",
+    "--oracles given a spec file",
+    [*RUN_TINY, "--oracles", "o.toml"],
+    "--oracles",
+    setup=files(**{"o.toml": spec_text()}),
+)
 
 # `run --replay`.
 case("replay", "replay of a missing ledger", [*RUN_TINY, "--replay", "nowhere.sqlite"], "--replay")
-case("replay", "replay of a text file", [*RUN_TINY, "--replay", "notes.txt"], "notes.txt", setup=files(**{"notes.txt": "hello\n"}))
-case("replay", "replay of another method's ledger", ["run", "--oracle", "paper_like", "--method", "humandiffusion_iter", "--set", "num_rounds=1", "--set", "num_steps=20", "--set", "train_steps=20", "--eval-samples", "50", "--out", "run", "--replay", "done/ledger.sqlite"], "trial", setup=lambda f: _copy(FIXTURES["run_done"], f / "done"))
-case("replay", "replay with other parameters", [*RUN[:-2], *TINY_HD[:-2], "--eval-samples", "50", "--set", "sigma_nes=0.5", "--out", "run", "--replay", "done/ledger.sqlite"], "trial", setup=lambda f: _copy(FIXTURES["run_done"], f / "done"))
-case("replay", "replay of a study that waits", [*RUN_TINY, "--replay", "study/ledger.sqlite"], "ledger", setup=lambda f: _copy(FIXTURES["study_waiting"], f / "study"))
+case(
+    "replay",
+    "replay of a text file",
+    [*RUN_TINY, "--replay", "notes.txt"],
+    "notes.txt",
+    setup=files(**{"notes.txt": "hello\n"}),
+)
+case(
+    "replay",
+    "replay of another method's ledger",
+    [
+        "run",
+        "--oracle",
+        "paper_like",
+        "--method",
+        "humandiffusion_iter",
+        "--set",
+        "num_rounds=1",
+        "--set",
+        "num_steps=20",
+        "--set",
+        "train_steps=20",
+        "--eval-samples",
+        "50",
+        "--out",
+        "run",
+        "--replay",
+        "done/ledger.sqlite",
+    ],
+    "trial",
+    setup=lambda f: _copy(FIXTURES["run_done"], f / "done"),
+)
+case(
+    "replay",
+    "replay with other parameters",
+    [
+        *RUN[:-2],
+        *TINY_HD[:-2],
+        "--eval-samples",
+        "50",
+        "--set",
+        "sigma_nes=0.5",
+        "--out",
+        "run",
+        "--replay",
+        "done/ledger.sqlite",
+    ],
+    "trial",
+    setup=lambda f: _copy(FIXTURES["run_done"], f / "done"),
+)
+case(
+    "replay",
+    "replay of a study that waits",
+    [*RUN_TINY, "--replay", "study/ledger.sqlite"],
+    "ledger",
+    setup=lambda f: _copy(FIXTURES["study_waiting"], f / "study"),
+)
 
 # ---------------------------------------------------------------------------------------------
 # `hdbench study`.
 
 START = ["study", "start", "st", "--oracle", "paper_like", "--method", "humandiffusion"]
-case("study", "start in a folder that is a file", [*START[:2], "taken", *START[3:]], "taken", setup=files(taken="x"))
+case(
+    "study",
+    "start in a folder that is a file",
+    [*START[:2], "taken", *START[3:]],
+    "taken",
+    setup=files(taken="x"),
+)
 case("study", "start with a budget too small", [*START, "--budget", "100"], "budget")
 case("study", "start with a misspelt parameter", [*START, "--set", "sigma_ne=1"], "sigma_ne")
-case("study", "start with a python oracle that raises", [*START[:4], "o.toml", *START[5:]], "o.toml", setup=user_d("user_d:fails_far"))
+case(
+    "study",
+    "start with a python oracle that raises",
+    [*START[:4], "o.toml", *START[5:]],
+    "o.toml",
+    setup=user_d("user_d:fails_far"),
+)
 case("study", "status of a missing folder", ["study", "status", "nowhere"], "nowhere")
-case("study", "status with study.json not JSON", ["study", "status", "st"], "study.json", setup=files(**{"st__study.json": "{not json"}))
-case("study", "resume with study.json lacking its run", ["study", "resume", "st"], "study.json", setup=files(**{"st__study.json": '{"oracle_source": "x"}'}))
-case("study", "resume with a hand-edited seed", ["study", "resume", "st"], "seed", setup=lambda f: _edit_study(f, lambda s: s["run"].update(seed="zero")))
-case("study", "resume with a hand-edited method", ["study", "resume", "st"], "method", setup=lambda f: _edit_study(f, lambda s: s["run"].update(method="humandifusion")))
-case("study", "resume with an unknown parameter", ["study", "resume", "st"], "params", setup=lambda f: _edit_study(f, lambda s: s["run"]["params"].update(Rr=3)))
-case("study", "answer with an unknown oracle", ["study", "answer", "st", "--oracle", "paper_lik"], "paper_lik", setup=lambda f: _copy(FIXTURES["study_waiting"], f / "st"))
-case("study", "answer with a 3-D oracle", ["study", "answer", "st", "--oracle", "o.toml"], "dimension", setup=chain(lambda f: _copy(FIXTURES["study_waiting"], f / "st"), files(**{"o.toml": spec_text('kind = "gaussian"\nmean = [0.0, 0.0, 0.0]\nsd = 2.0\n')})))
+case(
+    "study",
+    "status with study.json not JSON",
+    ["study", "status", "st"],
+    "study.json",
+    setup=files(**{"st__study.json": "{not json"}),
+)
+case(
+    "study",
+    "resume with study.json lacking its run",
+    ["study", "resume", "st"],
+    "study.json",
+    setup=files(**{"st__study.json": '{"oracle_source": "x"}'}),
+)
+case(
+    "study",
+    "resume with a hand-edited seed",
+    ["study", "resume", "st"],
+    "seed",
+    setup=lambda f: _edit_study(f, lambda s: s["run"].update(seed="zero")),
+)
+case(
+    "study",
+    "resume with a hand-edited method",
+    ["study", "resume", "st"],
+    "method",
+    setup=lambda f: _edit_study(f, lambda s: s["run"].update(method="humandifusion")),
+)
+case(
+    "study",
+    "resume with an unknown parameter",
+    ["study", "resume", "st"],
+    "params",
+    setup=lambda f: _edit_study(f, lambda s: s["run"]["params"].update(Rr=3)),
+)
+case(
+    "study",
+    "answer with an unknown oracle",
+    ["study", "answer", "st", "--oracle", "paper_lik"],
+    "paper_lik",
+    setup=lambda f: _copy(FIXTURES["study_waiting"], f / "st"),
+)
+case(
+    "study",
+    "answer with a 3-D oracle",
+    ["study", "answer", "st", "--oracle", "o.toml"],
+    "dimension",
+    setup=chain(
+        lambda f: _copy(FIXTURES["study_waiting"], f / "st"),
+        files(**{"o.toml": spec_text('kind = "gaussian"\nmean = [0.0, 0.0, 0.0]\nsd = 2.0\n')}),
+    ),
+)
 
 # Damaged study folders and ledgers.
-case("study folder", "ledger truncated", ["study", "status", "st"], "ledger", setup=lambda f: _damage_study(f, "ledger.sqlite", b"SQLite format 3\x00" + b"\x00" * 50))
-case("study folder", "ledger empty", ["study", "resume", "st"], "ledger", setup=lambda f: _damage_study(f, "ledger.sqlite", b""))
-case("study folder", "ledger is text", ["study", "answer", "st", "--oracle", "paper_like"], "ledger", setup=lambda f: _damage_study(f, "ledger.sqlite", b"not a database\n" * 100))
-case("study folder", "method state damaged", ["study", "resume", "st"], "state", setup=lambda f: _damage_study(f, "state/method.npz", b"PK\x03\x04garbage"))
-case("study folder", "state folder is a file", ["study", "resume", "st"], "state", setup=lambda f: _damage_study(f, "state", b"x"))
-case("study folder", "oracle of the study deleted", ["study", "resume", "st"], "oracle", setup=lambda f: _study_with_lost_oracle(f))
+case(
+    "study folder",
+    "ledger truncated",
+    ["study", "status", "st"],
+    "ledger",
+    setup=lambda f: _damage_study(f, "ledger.sqlite", b"SQLite format 3\x00" + b"\x00" * 50),
+)
+case(
+    "study folder",
+    "ledger empty",
+    ["study", "resume", "st"],
+    "ledger",
+    setup=lambda f: _damage_study(f, "ledger.sqlite", b""),
+)
+case(
+    "study folder",
+    "ledger is text",
+    ["study", "answer", "st", "--oracle", "paper_like"],
+    "ledger",
+    setup=lambda f: _damage_study(f, "ledger.sqlite", b"not a database\n" * 100),
+)
+case(
+    "study folder",
+    "method state damaged",
+    ["study", "resume", "st"],
+    "state",
+    setup=lambda f: _damage_study(f, "state/method.npz", b"PK\x03\x04garbage"),
+)
+case(
+    "study folder",
+    "state folder is a file",
+    ["study", "resume", "st"],
+    "state",
+    setup=lambda f: _damage_study(f, "state", b"x"),
+)
+case(
+    "study folder",
+    "oracle of the study deleted",
+    ["study", "resume", "st"],
+    "oracle",
+    setup=lambda f: _study_with_lost_oracle(f),
+)
 
 # ---------------------------------------------------------------------------------------------
 # `hdbench serve` (a serve that starts would block: its timeout shows it as a hang).
@@ -297,9 +626,21 @@ SERVE = ["serve", "st"]
 WAITING = {"setup": lambda f: _copy(FIXTURES["study_waiting"], f / "st"), "timeout": 20}
 case("serve", "port negative", [*SERVE, "--port", "-1"], "--port", **WAITING)
 case("serve", "port above 65535", [*SERVE, "--port", "70000"], "--port", **WAITING)
-case("serve", "lease of NaN minutes", [*SERVE, "--lease-minutes", "nan"], "--lease-minutes", **WAITING)
+case(
+    "serve",
+    "lease of NaN minutes",
+    [*SERVE, "--lease-minutes", "nan"],
+    "--lease-minutes",
+    **WAITING,
+)
 case("serve", "screening rate above one", [*SERVE, "--screening-rate", "1.5"], "rate", **WAITING)
-case("serve", "host that does not resolve", [*SERVE, "--host", "no-such-host.invalid", "--port", "0"], "--host", **WAITING)
+case(
+    "serve",
+    "host that does not resolve",
+    [*SERVE, "--host", "no-such-host.invalid", "--port", "0"],
+    "--host",
+    **WAITING,
+)
 case("serve", "a folder without a study", ["serve", "nowhere"], "nowhere", timeout=20)
 case("serve", "a port already taken", [*SERVE, "--port", "{busy_port}"], "port", **WAITING)
 
@@ -307,14 +648,62 @@ case("serve", "a port already taken", [*SERVE, "--port", "{busy_port}"], "port",
 # `hdbench ledger`.
 
 DONE = {"setup": lambda f: _copy(FIXTURES["run_done"], f / "done")}
-case("ledger", "export a text file", ["ledger", "export", "notes.txt"], "notes.txt", setup=files(**{"notes.txt": "hello\n"}))
-case("ledger", "export an empty file", ["ledger", "export", "empty.sqlite"], "empty.sqlite", setup=files(**{"empty.sqlite": b""}))
-case("ledger", "export an SQLite file of something else", ["ledger", "export", "other.sqlite"], "other.sqlite", setup=lambda f: _other_sqlite(f / "other.sqlite"))
-case("ledger", "export to xlsx", ["ledger", "export", "done/ledger.sqlite", "--to", "xlsx"], "--to", **DONE)
-case("ledger", "export --out unwritable", ["ledger", "export", "done/ledger.sqlite", "--out", "/proc/x.parquet"], "--out", **DONE)
-case("ledger", "export --out a folder", ["ledger", "export", "done/ledger.sqlite", "--out", "done"], "--out", **DONE)
-case("ledger", "fit-listener without people's ratings", ["ledger", "fit-listener", "done/ledger.sqlite", "--out", "fit.toml"], "person", **DONE)
-case("ledger", "fit-listener --out a folder", ["ledger", "fit-listener", "done/ledger.sqlite", "--out", "done", "--source", "simulated"], "--out", **DONE)
+case(
+    "ledger",
+    "export a text file",
+    ["ledger", "export", "notes.txt"],
+    "notes.txt",
+    setup=files(**{"notes.txt": "hello\n"}),
+)
+case(
+    "ledger",
+    "export an empty file",
+    ["ledger", "export", "empty.sqlite"],
+    "empty.sqlite",
+    setup=files(**{"empty.sqlite": b""}),
+)
+case(
+    "ledger",
+    "export an SQLite file of something else",
+    ["ledger", "export", "other.sqlite"],
+    "other.sqlite",
+    setup=lambda f: _other_sqlite(f / "other.sqlite"),
+)
+case(
+    "ledger",
+    "export to xlsx",
+    ["ledger", "export", "done/ledger.sqlite", "--to", "xlsx"],
+    "--to",
+    **DONE,
+)
+case(
+    "ledger",
+    "export --out unwritable",
+    ["ledger", "export", "done/ledger.sqlite", "--out", "/proc/x.parquet"],
+    "--out",
+    **DONE,
+)
+case(
+    "ledger",
+    "export --out a folder",
+    ["ledger", "export", "done/ledger.sqlite", "--out", "done"],
+    "--out",
+    **DONE,
+)
+case(
+    "ledger",
+    "fit-listener without people's ratings",
+    ["ledger", "fit-listener", "done/ledger.sqlite", "--out", "fit.toml"],
+    "person",
+    **DONE,
+)
+case(
+    "ledger",
+    "fit-listener --out a folder",
+    ["ledger", "fit-listener", "done/ledger.sqlite", "--out", "done", "--source", "simulated"],
+    "--out",
+    **DONE,
+)
 
 # ---------------------------------------------------------------------------------------------
 # `hdbench sweep`.
@@ -324,32 +713,122 @@ case("sweep", "--seeds negative", [*SW, "--grid", "R=2", "--seeds", "-1"], "seed
 case("sweep", "--grid with a space after the comma", [*SW, "--grid", "R=2,", "3"], "--grid")
 case("sweep", "--grid in brackets", [*SW, "--grid", "R=[2,3]"], "R")
 case("sweep", "--grid repeated values", [*SW, "--grid", "R=2,2"], "R")
-case("sweep", "--grid key of another method", [*SW, "--method", "data_diffusion", "--grid", "R=2,3"], "R")
+case(
+    "sweep",
+    "--grid key of another method",
+    [*SW, "--method", "data_diffusion", "--grid", "R=2,3"],
+    "R",
+)
 case("sweep", "--name with a slash", [*SW, "--grid", "R=2", "--name", "../x"], "name")
-case("sweep", "--eval-samples below the minimum", [*SW, "--grid", "R=2", "--eval-samples", "5"], "num_eval_samples")
-case("sweep", "--method twice", [*SW, "--method", "humandiffusion", "--method", "humandiffusion", "--grid", "R=2"], "humandiffusion")
-case("sweep", "budget too small in the grid", [*SW, "--grid", "R=2,20", "--set", "num_periphery=1", "--set", "budget=1000"], "budget")
+case(
+    "sweep",
+    "--eval-samples below the minimum",
+    [*SW, "--grid", "R=2", "--eval-samples", "5"],
+    "num_eval_samples",
+)
+case(
+    "sweep",
+    "--method twice",
+    [*SW, "--method", "humandiffusion", "--method", "humandiffusion", "--grid", "R=2"],
+    "humandiffusion",
+)
+case(
+    "sweep",
+    "budget too small in the grid",
+    [*SW, "--grid", "R=2,20", "--set", "num_periphery=1", "--set", "budget=1000"],
+    "budget",
+)
 case("sweep", "no grid at all", ["sweep", "--out", "out"], "--oracle")
 case("sweep", "--grid fractional count", [*SW, "--grid", "num_periphery=1.5,2"], "num_periphery")
 
 SWEEP_TOML = 'oracles = ["paper_like"]\nmethods = ["humandiffusion"]\nseeds = 1\n'
 case("sweep file", "missing file", ["sweep", "nowhere.toml", "--out", "out"], "nowhere.toml")
-case("sweep file", "oracles as a string", ["sweep", "s.toml", "--out", "out"], "oracles", setup=files(**{"s.toml": SWEEP_TOML.replace('["paper_like"]', '"paper_like"')}))
-case("sweep file", "no methods", ["sweep", "s.toml", "--out", "out"], "methods", setup=files(**{"s.toml": SWEEP_TOML.replace('["humandiffusion"]', "[]")}))
-case("sweep file", "a budget below the method's", ["sweep", "s.toml", "--out", "out"], "budget", setup=files(**{"s.toml": SWEEP_TOML.replace("seeds = 1", "seeds = 1\nbudget = 5000")}))
-case("sweep file", "an oracle spec given as a sweep", ["sweep", "o.toml", "--out", "out"], "o.toml", setup=files(**{"o.toml": spec_text()}))
-case("sweep file", "grid of an unknown oracle", ["sweep", "s.toml", "--out", "out"], "paper_likee", setup=files(**{"s.toml": SWEEP_TOML.replace("paper_like", "paper_likee")}))
-case("sweep file", "method_params with a typo'd key", ["sweep", "s.toml", "--out", "out"], "sigma_ne", setup=files(**{"s.toml": SWEEP_TOML + "[method_params.humandiffusion]\nsigma_ne = 1.0\n"}))
+case(
+    "sweep file",
+    "oracles as a string",
+    ["sweep", "s.toml", "--out", "out"],
+    "oracles",
+    setup=files(**{"s.toml": SWEEP_TOML.replace('["paper_like"]', '"paper_like"')}),
+)
+case(
+    "sweep file",
+    "no methods",
+    ["sweep", "s.toml", "--out", "out"],
+    "methods",
+    setup=files(**{"s.toml": SWEEP_TOML.replace('["humandiffusion"]', "[]")}),
+)
+case(
+    "sweep file",
+    "a budget below the method's",
+    ["sweep", "s.toml", "--out", "out"],
+    "budget",
+    setup=files(**{"s.toml": SWEEP_TOML.replace("seeds = 1", "seeds = 1\nbudget = 5000")}),
+)
+case(
+    "sweep file",
+    "an oracle spec given as a sweep",
+    ["sweep", "o.toml", "--out", "out"],
+    "o.toml",
+    setup=files(**{"o.toml": spec_text()}),
+)
+case(
+    "sweep file",
+    "grid of an unknown oracle",
+    ["sweep", "s.toml", "--out", "out"],
+    "paper_likee",
+    setup=files(**{"s.toml": SWEEP_TOML.replace("paper_like", "paper_likee")}),
+)
+case(
+    "sweep file",
+    "method_params with a typo'd key",
+    ["sweep", "s.toml", "--out", "out"],
+    "sigma_ne",
+    setup=files(**{"s.toml": SWEEP_TOML + "[method_params.humandiffusion]\nsigma_ne = 1.0\n"}),
+)
 
 # ---------------------------------------------------------------------------------------------
 # `hdbench bench`.
 
-case("bench", "suite file empty", ["bench", "--suite", "s.toml", "--out", "out"], "s.toml", setup=files(**{"s.toml": ""}))
-case("bench", "--scheduler over http", ["bench", "--suite", "quick", "--scheduler", "http://127.0.0.1:8786", "--out", "out"], "--scheduler")
-case("bench", "--out is a file", ["bench", "--suite", "quick", "--out", "taken"], "--out", setup=files(taken="x"))
-case("bench", "suite with a misspelt oracle", ["bench", "--suite", "s.toml", "--out", "out"], "paper_lik", setup=files(**{"s.toml": SWEEP_TOML.replace("paper_like", "paper_lik")}))
-case("bench", "suite name with a suffix", ["bench", "--suite", "quick.toml", "--out", "out"], "quick.toml")
-case("bench", "suite with a budget too small", ["bench", "--suite", "s.toml", "--out", "out"], "budget", setup=files(**{"s.toml": SWEEP_TOML.replace("humandiffusion", "humangan") + "budget = 100\n"}))
+case(
+    "bench",
+    "suite file empty",
+    ["bench", "--suite", "s.toml", "--out", "out"],
+    "s.toml",
+    setup=files(**{"s.toml": ""}),
+)
+case(
+    "bench",
+    "--scheduler over http",
+    ["bench", "--suite", "quick", "--scheduler", "http://127.0.0.1:8786", "--out", "out"],
+    "--scheduler",
+)
+case(
+    "bench",
+    "--out is a file",
+    ["bench", "--suite", "quick", "--out", "taken"],
+    "--out",
+    setup=files(taken="x"),
+)
+case(
+    "bench",
+    "suite with a misspelt oracle",
+    ["bench", "--suite", "s.toml", "--out", "out"],
+    "paper_lik",
+    setup=files(**{"s.toml": SWEEP_TOML.replace("paper_like", "paper_lik")}),
+)
+case(
+    "bench",
+    "suite name with a suffix",
+    ["bench", "--suite", "quick.toml", "--out", "out"],
+    "quick.toml",
+)
+case(
+    "bench",
+    "suite with a budget too small",
+    ["bench", "--suite", "s.toml", "--out", "out"],
+    "budget",
+    setup=files(**{"s.toml": SWEEP_TOML.replace("humandiffusion", "humangan") + "budget = 100\n"}),
+)
 
 # ---------------------------------------------------------------------------------------------
 # The Python API: a user's script.
@@ -360,21 +839,81 @@ def api(name: str, script: str, *words: str, setup: Setup | None = None) -> None
 
 
 api("load_oracle of a number", "import hdbench\nhdbench.load_oracle(3)\n", "3")
-api("load_oracle of a missing path", "from pathlib import Path\nimport hdbench\nhdbench.load_oracle(Path('mine.toml'))\n", "mine")
-api("load_oracle with a string for the folders", "import hdbench\nhdbench.load_oracle('paper_like', 'oracles')\n", "oracles")
-api("RunSpec seed as a boolean", "from hdbench.experiments.run import RunSpec\nRunSpec(oracle='paper_like', method='humandiffusion', seed=True)\n", "seed")
-api("execute an unknown method", "from hdbench.experiments.run import RunSpec, execute\nexecute(RunSpec(oracle='paper_like', method='humandifusion'))\n", "humandifusion")
-api("execute with a budget too small", "from hdbench.experiments.run import RunSpec, execute\nr = execute(RunSpec(oracle='paper_like', method='humandiffusion', budget=100))\nprint(r.row['status'], r.row['num_ratings'])\n", "budget")
-api("execute with a parameter as text", "from hdbench.experiments.run import RunSpec, execute\nexecute(RunSpec(oracle='paper_like', method='humandiffusion', params={'R': '5'}))\n", "R")
-api("panel with a negative seed", "import hdbench\nhdbench.load_oracle('paper_like').panel(seed=-1)\n", "seed")
-api("submit points of the wrong dimension", "import numpy as np, hdbench\nfrom hdbench.oracles import TrialBatch\np = hdbench.load_oracle('paper_like').panel(seed=0)\np.submit(TrialBatch.absolute(np.zeros((4, 3))))\n", "dimension")
-api("paired trials of unequal counts", "import numpy as np\nfrom hdbench.oracles import TrialBatch\nTrialBatch.paired(np.zeros((4, 2)), np.zeros((3, 2)))\n", "paired")
-api("collect an unknown batch", "import hdbench\nfrom hdbench.oracles import collect\np = hdbench.load_oracle('paper_like').panel(seed=0)\ncollect(p, 'b99')\n", "b99")
-api("truth of the wrong dimension", "import numpy as np, hdbench\nhdbench.load_oracle('paper_like').truth(np.zeros((5, 3)))\n", "dimension")
-api("truth.sample of a negative count", "import numpy as np, hdbench\nhdbench.load_oracle('paper_like').truth.sample(-5, np.random.default_rng(0))\n", "-5")
-api("truth.sample with a seed, not a generator", "import hdbench\nhdbench.load_oracle('paper_like').truth.sample(10, 0)\n", "generator")
-api("evaluate NaN samples", "import numpy as np, hdbench\nfrom hdbench.metrics import TruthContext, evaluate\no = hdbench.load_oracle('paper_like')\nprint(evaluate(np.full((100, 2), np.nan), TruthContext.build(o.truth, o.real_data)))\n", "finite")
-api("evaluate samples of another dimension", "import numpy as np, hdbench\nfrom hdbench.metrics import TruthContext, evaluate\no = hdbench.load_oracle('paper_like')\nevaluate(np.zeros((100, 3)), TruthContext.build(o.truth, o.real_data))\n", "dimension")
+api(
+    "load_oracle of a missing path",
+    "from pathlib import Path\nimport hdbench\nhdbench.load_oracle(Path('mine.toml'))\n",
+    "mine",
+)
+api(
+    "load_oracle with a string for the folders",
+    "import hdbench\nhdbench.load_oracle('paper_like', 'oracles')\n",
+    "oracles",
+)
+api(
+    "RunSpec seed as a boolean",
+    "from hdbench.experiments.run import RunSpec\nRunSpec(oracle='paper_like', method='humandiffusion', seed=True)\n",
+    "seed",
+)
+api(
+    "execute an unknown method",
+    "from hdbench.experiments.run import RunSpec, execute\nexecute(RunSpec(oracle='paper_like', method='humandifusion'))\n",
+    "humandifusion",
+)
+api(
+    "execute with a budget too small",
+    "from hdbench.experiments.run import RunSpec, execute\nr = execute(RunSpec(oracle='paper_like', method='humandiffusion', budget=100))\nprint(r.row['status'], r.row['num_ratings'])\n",
+    "budget",
+)
+api(
+    "execute with a parameter as text",
+    "from hdbench.experiments.run import RunSpec, execute\nexecute(RunSpec(oracle='paper_like', method='humandiffusion', params={'R': '5'}))\n",
+    "R",
+)
+api(
+    "panel with a negative seed",
+    "import hdbench\nhdbench.load_oracle('paper_like').panel(seed=-1)\n",
+    "seed",
+)
+api(
+    "submit points of the wrong dimension",
+    "import numpy as np, hdbench\nfrom hdbench.oracles import TrialBatch\np = hdbench.load_oracle('paper_like').panel(seed=0)\np.submit(TrialBatch.absolute(np.zeros((4, 3))))\n",
+    "dimension",
+)
+api(
+    "paired trials of unequal counts",
+    "import numpy as np\nfrom hdbench.oracles import TrialBatch\nTrialBatch.paired(np.zeros((4, 2)), np.zeros((3, 2)))\n",
+    "paired",
+)
+api(
+    "collect an unknown batch",
+    "import hdbench\nfrom hdbench.oracles import collect\np = hdbench.load_oracle('paper_like').panel(seed=0)\ncollect(p, 'b99')\n",
+    "b99",
+)
+api(
+    "truth of the wrong dimension",
+    "import numpy as np, hdbench\nhdbench.load_oracle('paper_like').truth(np.zeros((5, 3)))\n",
+    "dimension",
+)
+api(
+    "truth.sample of a negative count",
+    "import numpy as np, hdbench\nhdbench.load_oracle('paper_like').truth.sample(-5, np.random.default_rng(0))\n",
+    "-5",
+)
+api(
+    "truth.sample with a seed, not a generator",
+    "import hdbench\nhdbench.load_oracle('paper_like').truth.sample(10, 0)\n",
+    "generator",
+)
+api(
+    "evaluate NaN samples",
+    "import numpy as np, hdbench\nfrom hdbench.metrics import TruthContext, evaluate\no = hdbench.load_oracle('paper_like')\nprint(evaluate(np.full((100, 2), np.nan), TruthContext.build(o.truth, o.real_data)))\n",
+    "finite",
+)
+api(
+    "evaluate samples of another dimension",
+    "import numpy as np, hdbench\nfrom hdbench.metrics import TruthContext, evaluate\no = hdbench.load_oracle('paper_like')\nevaluate(np.zeros((100, 3)), TruthContext.build(o.truth, o.real_data))\n",
+    "dimension",
+)
 
 # ---------------------------------------------------------------------------------------------
 # Damaged results folders: the sweep is started again over a folder it filled before.
@@ -447,16 +986,69 @@ def _runs_csv_garbage(folder: Path) -> None:
 
 
 HEAL = {"expect": "heal"}
-case("results folder", "row file truncated by half", SWEEP, "damaged", setup=sweep_folder(_truncate_half), **HEAL)
-case("results folder", "row file wrapped in a list", SWEEP, "damaged", setup=sweep_folder(_row_as_list), **HEAL)
-case("results folder", "row file without its status", SWEEP, "damaged", setup=sweep_folder(_row_missing_status), **HEAL)
-case("results folder", "row file renamed by hand", SWEEP, "damaged", setup=sweep_folder(_row_renamed), **HEAL)
-case("results folder", "row file replaced by a folder", SWEEP, "damaged", setup=sweep_folder(_write(first_row, None)), **HEAL)
+case(
+    "results folder",
+    "row file truncated by half",
+    SWEEP,
+    "damaged",
+    setup=sweep_folder(_truncate_half),
+    **HEAL,
+)
+case(
+    "results folder",
+    "row file wrapped in a list",
+    SWEEP,
+    "damaged",
+    setup=sweep_folder(_row_as_list),
+    **HEAL,
+)
+case(
+    "results folder",
+    "row file without its status",
+    SWEEP,
+    "damaged",
+    setup=sweep_folder(_row_missing_status),
+    **HEAL,
+)
+case(
+    "results folder",
+    "row file renamed by hand",
+    SWEEP,
+    "damaged",
+    setup=sweep_folder(_row_renamed),
+    **HEAL,
+)
+case(
+    "results folder",
+    "row file replaced by a folder",
+    SWEEP,
+    "damaged",
+    setup=sweep_folder(_write(first_row, None)),
+    **HEAL,
+)
 case("results folder", "runs.csv garbled", SWEEP, "", setup=sweep_folder(_runs_csv_garbage), **HEAL)
-case("results folder", "sweep.json truncated", SWEEP, "sweep.json", setup=sweep_folder(_sweep_json(b'{"grid": {')))
+case(
+    "results folder",
+    "sweep.json truncated",
+    SWEEP,
+    "sweep.json",
+    setup=sweep_folder(_sweep_json(b'{"grid": {')),
+)
 case("results folder", "rows folder is a file", SWEEP, "rows", setup=sweep_folder(_rows_dir_a_file))
-case("results folder", "results folder read-only", SWEEP, "--out", setup=sweep_folder(lambda f: os.chmod(f, 0o555)))
-case("results folder", "another grid under the name", [*SWEEP[:-9], *TINY_DD, "--grid", "width=8,32"], "--name", setup=sweep_folder(lambda f: None))
+case(
+    "results folder",
+    "results folder read-only",
+    SWEEP,
+    "--out",
+    setup=sweep_folder(lambda f: os.chmod(f, 0o555)),
+)
+case(
+    "results folder",
+    "another grid under the name",
+    [*SWEEP[:-9], *TINY_DD, "--grid", "width=8,32"],
+    "--name",
+    setup=sweep_folder(lambda f: None),
+)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -498,9 +1090,21 @@ def _damage_study(folder: Path, name: str, data: bytes | None) -> None:
 def _study_with_lost_oracle(folder: Path) -> None:
     (folder / "mine.toml").write_text(spec_text())
     subprocess.run(
-        [*HDBENCH, "study", "start", "st", "--oracle", "mine.toml", "--method", "humandiffusion",
-         *TINY_HD],
-        cwd=folder, capture_output=True, check=True, env=_env(folder),
+        [
+            *HDBENCH,
+            "study",
+            "start",
+            "st",
+            "--oracle",
+            "mine.toml",
+            "--method",
+            "humandiffusion",
+            *TINY_HD,
+        ],
+        cwd=folder,
+        capture_output=True,
+        check=True,
+        env=_env(folder),
     )
     (folder / "mine.toml").unlink()
 
@@ -530,8 +1134,9 @@ def build_fixtures(scratch: Path) -> None:
         "sweep_done": SWEEP,
     }
     for name, argv in steps.items():
-        subprocess.run([*HDBENCH, *argv], cwd=where, capture_output=True, check=True,
-                       env=_env(where))
+        subprocess.run(
+            [*HDBENCH, *argv], cwd=where, capture_output=True, check=True, env=_env(where)
+        )
         FIXTURES[name] = where / ("out" if name == "sweep_done" else name)
     (where / "out").rename(where / "sweep_out")
     FIXTURES["sweep_done"] = where / "sweep_out"
@@ -593,8 +1198,15 @@ def run_case(case: Case, scratch: Path, port: int) -> dict:
         command = [*HDBENCH, *(a.replace("{busy_port}", str(port)) for a in case.argv)]
     started = time.perf_counter()
     try:
-        done = subprocess.run(command, cwd=folder, capture_output=True, text=True,
-                              timeout=case.timeout, env=_env(folder), errors="replace")
+        done = subprocess.run(
+            command,
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=case.timeout,
+            env=_env(folder),
+            errors="replace",
+        )
         code, stderr, timed_out = done.returncode, done.stderr, False
     except subprocess.TimeoutExpired as expired:
         err = expired.stderr or b""
@@ -672,8 +1284,10 @@ def main() -> int:
     listener.close()
     for row in rows:
         mark = "ok " if row["verdict"] == "good" else "BAD"
-        print(f"{mark} {row['class']:<15} {row['case']:<45} {row['verdict']:<22} "
-              f"{row['first_line'][:110]}")
+        print(
+            f"{mark} {row['class']:<15} {row['case']:<45} {row['verdict']:<22} "
+            f"{row['first_line'][:110]}"
+        )
     args.out.mkdir(parents=True, exist_ok=True)
     path = args.out / ("bad_inputs.csv" if not (args.only or args.case) else "bad_inputs_part.csv")
     with path.open("w", newline="") as handle:

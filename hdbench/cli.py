@@ -12,6 +12,7 @@ before anything is computed; 130 when interrupted.
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -91,6 +92,27 @@ def positive_count(text: str) -> int:
         value = 0
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a count ≥ 1, got {text!r}")
+    return value
+
+
+def positive_number(text: str) -> float:
+    """A finite number > 0 (NaN and infinity are not)."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
+    return value
+
+
+def port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
     return value
 
 
@@ -301,10 +323,15 @@ def add_serve_command(commands) -> None:
     serve = commands.add_parser("serve", help="a listening page: people answer a waiting study")
     serve.add_argument("folder", type=Path, metavar="STUDY_DIR")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--session-size", type=int, default=30, help="trials a session (30)")
+    serve.add_argument("--port", type=port_number, default=8000, help="0 to 65535 (8000)")
     serve.add_argument(
-        "--lease-minutes", type=float, default=30.0, help="an unanswered lease returns (30)"
+        "--session-size", type=positive_count, default=30, help="trials a session (30)"
+    )
+    serve.add_argument(
+        "--lease-minutes",
+        type=positive_number,
+        default=30.0,
+        help="an unanswered lease returns (30)",
     )
     serve.add_argument("--screening-rate", type=float, help="share of screening trials (0.1)")
     serve.add_argument(
@@ -386,13 +413,13 @@ def list_oracles(args: argparse.Namespace) -> int:
 def show_oracle(args: argparse.Namespace) -> None:
     import numpy as np
 
-    from hdbench.experiments.preflight import check_output
+    from hdbench.experiments.preflight import check_output_file
     from hdbench.oracles import load_oracle
     from hdbench.report.oracle_figure import plot_oracle
 
     oracle = load_oracle(args.name, args.oracles)
     out = args.out or Path("results") / "oracles" / f"{oracle.name}.png"
-    check_output(out.parent, "--out")
+    check_output_file(out, "--out")
     path = plot_oracle(oracle, out)
     target = oracle.truth.sample(100_000, np.random.default_rng(0))
     target_var, real_var = target.var(axis=0), oracle.real_data.var(axis=0)
@@ -416,8 +443,12 @@ def run_one(args: argparse.Namespace) -> int:
     spec = run_spec_of(args, oracle, "run")
     spec.resolved_params()  # a bad parameter is refused here, before anything is computed
     check_budget(spec, oracle)
-    if args.replay is not None and not args.replay.is_file():
-        raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
+    if args.replay is not None:
+        from hdbench.studies.ledger import Ledger
+
+        if not args.replay.is_file():
+            raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
+        Ledger(args.replay, create=False).close()  # one that is not a ledger is refused now
     check_memory([spec])
     folder = args.out or store.run_folder(Path("results"), oracle.name, spec.method, spec.run_id)
     check_output(folder, "--out")
@@ -529,22 +560,26 @@ def study_answer(args: argparse.Namespace) -> None:
 
 def ledger_export(args: argparse.Namespace) -> None:
     from hdbench.experiments import store
+    from hdbench.experiments.preflight import check_output_file
     from hdbench.studies.ledger import Ledger, ledger_table
 
     if not args.ledger.is_file():
         raise SpecError(f"LEDGER: expected a ledger file (ledger.sqlite), got {args.ledger}")
-    with Ledger(args.ledger) as ledger:
-        table = ledger_table(ledger)
     out = args.out or args.ledger.with_suffix(f".{args.to}")
+    if out.suffix != f".{args.to}":
+        raise SpecError(f"--out: expected a .{args.to} file (--to {args.to}), got {out}")
+    check_output_file(out, "--out")
+    with Ledger(args.ledger, create=False) as ledger:
+        table = ledger_table(ledger)
     store.write_frame(table, out)
     print(f"wrote {len(table):,} ratings to {out}")
 
 
 def serve_study(args: argparse.Namespace) -> None:
     from hdbench.serve.server import PageOptions, screening_rule, serve
+    from hdbench.studies.study import Study
 
-    if args.session_size < 1 or args.lease_minutes <= 0:
-        raise SpecError("--session-size, --lease-minutes: expected positive numbers")
+    Study.open(args.folder, args.oracles)  # a folder without a study is one line, and not made
     given = {
         "rate": args.screening_rate,
         "reference_threshold": args.reference_threshold,
@@ -557,12 +592,13 @@ def serve_study(args: argparse.Namespace) -> None:
 
 
 def ledger_fit_listener(args: argparse.Namespace) -> None:
+    from hdbench.experiments.preflight import check_output_file
     from hdbench.studies.fit_listener import fit_ledger, listener_toml
 
     if not args.ledger.is_file():
         raise SpecError(f"LEDGER: expected a ledger file (ledger.sqlite), got {args.ledger}")
+    check_output_file(args.out, "--out")
     fit = fit_ledger(args.ledger, args.source)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(listener_toml(fit))
     print(fit.table())
     print(f"wrote {args.out}")

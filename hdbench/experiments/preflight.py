@@ -52,6 +52,14 @@ def check_output(folder: Path, option: str) -> None:
         raise SpecError(f"{option}: cannot write to {folder}: {reason}") from None
 
 
+def check_output_file(path: Path, option: str) -> None:
+    """`path` can be written as a file: not a folder, and its folder made and writable;
+    SpecError naming `option` otherwise."""
+    if path.is_dir():
+        raise SpecError(f"{option}: expected a file name, got the folder {path}")
+    check_output(path.parent, option)
+
+
 def check_jobs(n_jobs: int, option: str = "--jobs") -> int:
     """`n_jobs` if it is a count ≥ 1 or -1 (every core); SpecError otherwise."""
     if isinstance(n_jobs, bool) or not isinstance(n_jobs, int) or not (n_jobs >= 1 or n_jobs == -1):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import socket
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,7 @@ def require_web() -> None:
 def screening_rule(folder: Path, given: dict[str, Any]) -> ScreeningRule:
     """The study's rule: the one stored when it was first served, with `given` options on top
     (a change is refused by the ledger), or the defaults."""
-    with Ledger(folder / LEDGER_NAME) as ledger:
+    with Ledger(folder / LEDGER_NAME, create=False) as ledger:
         stored = ledger.meta("screening", {})
     return validate(ScreeningRule, {**stored, **given}, "screening")
 
@@ -63,11 +64,28 @@ def open_page(folder: Path, options, oracle_dirs=(), seed: int | None = None):
     return ListeningPage(study, renderer, options, secrets.randbits(63) if seed is None else seed)
 
 
+def check_address(host: str, port: int) -> None:
+    """SpecError unless `host` resolves and `port` can be listened on there now, so that a
+    taken port or a mistyped host is one line before the study is opened, not a server error."""
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+    except (OSError, UnicodeError) as error:
+        raise SpecError(f"--host: cannot resolve {host!r}: {error}") from None
+    with socket.socket(family, kind, proto) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+        try:
+            probe.bind(address)
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            raise SpecError(f"--port: cannot listen on {host}:{port}: {reason}") from None
+
+
 def serve(folder: Path, host: str, port: int, options, oracle_dirs=()) -> None:
     import uvicorn
 
     from hdbench.serve.app import build_app
 
+    check_address(host, port)
     page = open_page(folder, options, oracle_dirs)
     status = people_status(page.ledger)
     print(f"serving {folder}: {status.pending:,} trials pending, {status.answered:,} answered")

@@ -188,7 +188,7 @@ def fit_listener(ratings: Ratings) -> ListenerFit:
 
 
 def fit_ledger(path: Path, source: str = "person") -> ListenerFit:
-    with Ledger(path) as ledger:
+    with Ledger(path, create=False) as ledger:
         ratings = read_ratings(ledger, source)
     return fit_listener(ratings)
 
