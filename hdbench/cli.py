@@ -566,9 +566,9 @@ def ledger_export(args: argparse.Namespace) -> None:
     if not args.ledger.is_file():
         raise SpecError(f"LEDGER: expected a ledger file (ledger.sqlite), got {args.ledger}")
     out = args.out or args.ledger.with_suffix(f".{args.to}")
+    check_output_file(out, "--out")
     if out.suffix != f".{args.to}":
         raise SpecError(f"--out: expected a .{args.to} file (--to {args.to}), got {out}")
-    check_output_file(out, "--out")
     with Ledger(args.ledger, create=False) as ledger:
         table = ledger_table(ledger)
     store.write_frame(table, out)
@@ -576,9 +576,10 @@ def ledger_export(args: argparse.Namespace) -> None:
 
 
 def serve_study(args: argparse.Namespace) -> None:
-    from hdbench.serve.server import PageOptions, screening_rule, serve
+    from hdbench.serve.server import PageOptions, check_address, screening_rule, serve
     from hdbench.studies.study import Study
 
+    check_address(args.host, args.port)
     Study.open(args.folder, args.oracles)  # a folder without a study is one line, and not made
     given = {
         "rate": args.screening_rate,

@@ -12,6 +12,7 @@ other commands.
 
 from __future__ import annotations
 
+import socket
 import textwrap
 
 import pytest
@@ -421,6 +422,32 @@ OTHERS = {
     "oracles: folder missing": (["oracles", "--oracles", "{tmp}/nowhere"], "expected a folder"),
     "speech render: no run folder": (["speech", "render", "{tmp}/nope"], "run_dir"),
     "speech render: --first 0": (["speech", "render", "{tmp}", "--first", "0"], "--first"),
+    "serve: negative port": (["serve", "{tmp}/st", "--port", "-1"], "--port", "0 to 65535"),
+    "serve: port past 65535": (["serve", "{tmp}/st", "--port", "70000"], "--port"),
+    "serve: lease of NaN minutes": (["serve", "{tmp}/st", "--lease-minutes", "nan"], "finite"),
+    "serve: no session": (["serve", "{tmp}/st", "--session-size", "0"], "--session-size"),
+    "serve: host that does not resolve": (
+        ["serve", "{tmp}/st", "--host", "no-such-host.invalid", "--port", "0"],
+        "--host: cannot resolve 'no-such-host.invalid'",
+    ),
+    "serve: a folder without a study": (["serve", "{tmp}/st", "--port", "0"], "no study here"),
+    "ledger export: not a ledger": (["ledger", "export", "{tmp}/f"], "not a readable ledger"),
+    "ledger export: --out a folder": (
+        ["ledger", "export", "{tmp}/f", "--out", "{tmp}"],
+        "--out: expected a file name",
+    ),
+    "ledger export: --out of the other format": (
+        ["ledger", "export", "{tmp}/f", "--to", "csv", "--out", "{tmp}/x.parquet"],
+        "expected a .csv file",
+    ),
+    "ledger fit-listener: not a ledger": (
+        ["ledger", "fit-listener", "{tmp}/f", "--out", "{tmp}/fit.toml"],
+        "not a readable ledger",
+    ),
+    "run: --replay of a text file": (
+        [*RUN[:-1], "{tmp}/st", "--replay", "{tmp}/f"],
+        "not a readable ledger",
+    ),
     "study start: budget below the plan": (
         [*STUDY_START, "--budget", "100"],
         "budget: humandiffusion plans 12,000 ratings",
@@ -505,8 +532,18 @@ def test_bad_sweep_file(case, tmp_path, capsys, nothing_runs):
 @pytest.mark.parametrize("case", sorted(OTHERS))
 def test_bad_argument_of_other_commands(case, tmp_path, capsys, nothing_runs):
     argv, *expected = OTHERS[case]
+    (tmp_path / "f").write_text("notes, not a ledger\n")
     refused(argv, tmp_path, capsys, tuple(expected))
+    assert (tmp_path / "f").read_text() == "notes, not a ledger\n"
     assert not (tmp_path / "st").exists()
+
+
+def test_serving_on_a_port_already_taken_is_refused(tmp_path, capsys, nothing_runs):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        refused(["serve", "{tmp}/st", "--port", port], tmp_path, capsys, ("--port", port))
 
 
 def test_a_panel_budget_below_the_plan_is_refused_naming_the_spec(tmp_path, capsys, nothing_runs):

@@ -85,7 +85,6 @@ def serve(folder: Path, host: str, port: int, options, oracle_dirs=()) -> None:
 
     from hdbench.serve.app import build_app
 
-    check_address(host, port)
     page = open_page(folder, options, oracle_dirs)
     status = people_status(page.ledger)
     print(f"serving {folder}: {status.pending:,} trials pending, {status.answered:,} answered")
