@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
@@ -52,6 +52,7 @@ class SweepSpec(UserModel):
         for key, values in grid.items():
             if not values:
                 raise ValueError(f"{key}: expected a non-empty list of values")
+            _distinct(values, key)
         return grid
 
     @field_validator("method_grid")
@@ -63,7 +64,13 @@ class SweepSpec(UserModel):
             for key, values in grid.items():
                 if not values:
                     raise ValueError(f"{method}.{key}: expected a non-empty list of values")
+                _distinct(values, f"{method}.{key}")
         return grids
+
+    @field_validator("oracles", "methods")
+    @classmethod
+    def _distinct_names(cls, names: list[str], info: ValidationInfo) -> list[str]:
+        return _distinct(names, "")
 
     @field_validator("methods")
     @classmethod
@@ -120,7 +127,7 @@ class SweepSpec(UserModel):
         list_ok = isinstance(seeds, list) and seeds and all(s >= 0 for s in seeds)
         if not (count_ok or list_ok):
             raise ValueError(f"expected a count ≥ 1 or a list of seeds ≥ 0, got {seeds!r}")
-        return seeds
+        return _distinct(seeds, "") if isinstance(seeds, list) else seeds
 
     def canonical(self) -> dict[str, Any]:
         """Every field as JSON values. Without method grids the field is left out, so that a
@@ -182,6 +189,18 @@ class SweepSpec(UserModel):
                 spec.resolved_params()
                 specs.append(spec)
         return list({spec.run_id: spec for spec in specs}.values())
+
+
+def _distinct(values: list[Any], key: str) -> list[Any]:
+    """`values` if no value is given twice (a repeat is a typo, e.g. `R=2,2` for `R=2,20`, or
+    the same run twice); else ValueError naming it."""
+    seen: list[Any] = []
+    for value in values:
+        if value in seen:
+            where = f"{key}: " if key else ""
+            raise ValueError(f"{where}{value!r} is given twice; expected distinct values")
+        seen.append(value)
+    return values
 
 
 def parse_assignments(items: Sequence[str], option: str = "--set") -> dict[str, Any]:

@@ -10,15 +10,16 @@ Only metrics and plots see these objects; algorithms see a panel that rates stim
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property
-from typing import ClassVar
+from functools import cache, cached_property, wraps
+from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 from scipy.special import gammaincinv
 
-from hdbench.errors import ExactSamplingError
+from hdbench.errors import ExactSamplingError, SpecError
 from hdbench.oracles.envelope import EnvelopeSampler
 from hdbench.rng import named_generator
 
@@ -67,8 +68,46 @@ class KindParams(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+def checked_call(call: Callable[[Any, np.ndarray], np.ndarray]) -> Callable:
+    """`call` (D of a kind) refusing points that are not of shape (n, dim) in one line, before
+    a kind's arithmetic broadcasts them into a wrong answer or a traceback."""
+
+    @wraps(call)
+    def checked(self: Acceptability, x: np.ndarray) -> np.ndarray:
+        shape = np.shape(x)
+        if len(shape) != 2 or shape[1] != self.dim:
+            raise SpecError(
+                f"{self.label}: points: expected an array of shape (n, {self.dim}), got shape "
+                f"{shape}"
+            )
+        return call(self, x)
+
+    return checked
+
+
+def checked_sample(sample: Callable[[Any, int, np.random.Generator], np.ndarray]) -> Callable:
+    """`sample` (a kind's exact sampler) refusing a count that is not an integer ≥ 0, or a
+    generator that is not a numpy Generator, in one line."""
+
+    @wraps(sample)
+    def checked(self: Acceptability, num: int, rng: np.random.Generator) -> np.ndarray:
+        if isinstance(num, bool) or not isinstance(num, int | np.integer) or num < 0:
+            raise SpecError(f"{self.label}: sample: num: expected an integer ≥ 0, got {num!r}")
+        if not isinstance(rng, np.random.Generator):
+            raise SpecError(
+                f"{self.label}: sample: rng: expected a numpy Generator "
+                f"(np.random.default_rng(seed)), got {type(rng).__name__}"
+            )
+        return sample(self, num, rng)
+
+    return checked
+
+
 class Acceptability(ABC):
     """The truth behind an oracle.
+
+    Every kind's `__call__` and `sample` are held to their argument contracts (`checked_call`,
+    `checked_sample`), so a user's mistake is one line whichever kind it meets.
 
     Subclasses give D and, where they can, closed forms for the rest. The generic fallbacks work
     in any dimension: exact samples by rejection from an envelope fitted to D
@@ -80,6 +119,13 @@ class Acceptability(ABC):
 
     Params: ClassVar[type[KindParams]]
     description: ClassVar[str]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "__call__" in cls.__dict__:
+            cls.__call__ = checked_call(cls.__dict__["__call__"])  # type: ignore[method-assign]
+        if "sample" in cls.__dict__:
+            cls.sample = checked_sample(cls.__dict__["sample"])  # type: ignore[method-assign]
 
     dim: int
 
@@ -198,6 +244,7 @@ class Acceptability(ABC):
         numerator = (plus - minus) @ z / (2 * sigma)
         return numerator / np.maximum(0.5 * (plus + minus).sum(axis=1), LOG_FLOOR)[:, None]
 
+    @checked_sample
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
         """Exact samples from p_D restricted to the box, shape (num, dim): rejection from the
         fitted envelope. ExactSamplingError (one line) when out of reach."""

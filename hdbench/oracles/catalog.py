@@ -46,6 +46,11 @@ def find_specs(extra_dirs: Sequence[Path | str] = ()) -> dict[str, Path]:
 
 def load_oracle(name_or_path: str | Path, extra_dirs: Sequence[Path | str] = ()) -> Oracle:
     """An oracle by name, or from a spec file's path."""
+    if not isinstance(name_or_path, str | Path):
+        raise SpecError(
+            f"oracle: expected an oracle's name or a spec file's path, got "
+            f"{type(name_or_path).__name__} {name_or_path!r}"
+        )
     path = Path(name_or_path)
     if path.suffix != ".toml":
         specs = find_specs(extra_dirs)

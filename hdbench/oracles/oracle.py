@@ -88,7 +88,13 @@ class Oracle:
         )
 
     def panel(self, seed: int, budget: int | None = None) -> SimulatedPanel:
-        """A fresh simulated panel; `budget` overrides the spec's."""
+        """A fresh simulated panel; `budget` overrides the spec's. A seed that is not an
+        integer ≥ 0, or a budget that is not one ≥ 1, is a one-line SpecError."""
+        for name, value, low in (("seed", seed, 0), ("budget", budget, 1)):
+            if value is None and name == "budget":
+                continue
+            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < low:
+                raise SpecError(f"{name}: expected an integer ≥ {low}, got {value!r}")
         return SimulatedPanel(
             self.truth,
             self.dim,

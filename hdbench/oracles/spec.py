@@ -17,6 +17,7 @@ import json
 import math
 import re
 import tomllib
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, Literal
 
@@ -132,6 +133,9 @@ class UserModel(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", strict=True)
 
     def __init__(self, **data: Any) -> None:
+        if _VALIDATING.get():  # pydantic calls a custom __init__ from `validate` too
+            super().__init__(**data)
+            return
         where = type(self).__name__
         check_finite(data, where)
         try:
@@ -140,14 +144,21 @@ class UserModel(BaseModel):
             raise SpecError(f"{where}: {describe(error)}") from None
 
 
+#: Set while `validate` runs, when it, not UserModel.__init__, reports the problem.
+_VALIDATING: ContextVar[bool] = ContextVar("validating", default=False)
+
+
 def validate(model: type[BaseModel], data: Any, where: str, prefix: str = "") -> Any:
     """model.model_validate(data, strict=True), refusing NaN and infinity anywhere in `data`;
     the first problem becomes a one-line SpecError: `where: prefix.dotted.field: expected`."""
     check_finite(data, where, prefix)
+    token = _VALIDATING.set(True)
     try:
         return model.model_validate(data, strict=True)
     except ValidationError as error:
         raise SpecError(f"{where}: {describe(error, prefix)}") from None
+    finally:
+        _VALIDATING.reset(token)
 
 
 def check_finite(data: Any, where: str, prefix: str = "") -> None:
@@ -184,7 +195,7 @@ _UNION_MEMBER = re.compile(r".*[\[\]'].*|[A-Z][a-z]\w*|int|float|str|bool|list|d
 def describe(error: ValidationError, prefix: str = "") -> str:
     """One line for the problem found deepest in the input (for a union, the member that
     matched furthest): the field's dotted path, what was expected, and what was given."""
-    errors = [(_location(e["loc"]), e) for e in error.errors()]
+    errors = [(_location(e["loc"], e["type"]), e) for e in error.errors()]
     parts, chosen = max(errors, key=lambda pair: len(pair[0]))
     location = ".".join([prefix, *parts] if prefix else parts)
     message = chosen["msg"].removeprefix("Value error, ")
@@ -197,8 +208,15 @@ def describe(error: ValidationError, prefix: str = "") -> str:
     return f"{location}: {message}" if location else message
 
 
-def _location(loc: tuple[Any, ...]) -> list[str]:
-    return [str(part) for part in loc if not _UNION_MEMBER.fullmatch(str(part))]
+def _location(loc: tuple[Any, ...], kind: str = "") -> list[str]:
+    """The fields of `loc`, without union members; an unknown field's own name (the last part)
+    is the user's key, kept even when it looks like one (`[Listener]`)."""
+    last = len(loc) - 1 if kind == "extra_forbidden" else len(loc)
+    return [
+        str(part)
+        for index, part in enumerate(loc)
+        if index >= last or not _UNION_MEMBER.fullmatch(str(part))
+    ]
 
 
 def shown(value: Any, limit: int = 80) -> str:
