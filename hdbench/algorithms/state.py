@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,14 +81,20 @@ def state_from_arrays(stored: dict[str, np.ndarray]) -> tuple[MethodState, dict[
 
 
 def save_state(state: MethodState, path: Path, extra: dict[str, Any] | None = None) -> Path:
-    """Write the state to `path` (.npz) whole or not at all (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Write the state to `path` (.npz) whole or not at all (temporary file, then rename); a
+    place that cannot be written (a file where its folder should be) raises one line naming it."""
     temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
-    with open(temporary, "wb") as file:
-        np.savez(file, **state_to_arrays(state, extra))
-        file.flush()
-        os.fsync(file.fileno())
-    os.replace(temporary, path)
+    arrays = state_to_arrays(state, extra)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(temporary, "wb") as file:
+            np.savez(file, **arrays)
+            file.flush()
+            os.fsync(file.fileno())
+        os.replace(temporary, path)
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+        raise StateFormatError(f"{path}: cannot write the method's state: {reason}") from None
     return path
 
 
@@ -96,7 +103,7 @@ def load_state(path: Path) -> tuple[MethodState, dict[str, Any]]:
     try:
         with np.load(path, allow_pickle=False) as stored:
             return state_from_arrays(dict(stored))
-    except (OSError, ValueError, KeyError) as error:
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile) as error:
         raise StateFormatError(f"{path}: cannot read the method's state: {error}") from None
 
 

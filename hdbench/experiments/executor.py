@@ -162,9 +162,8 @@ def prepare(
     another sweep, and move damaged rows aside, one line each."""
     check_budgets(specs, oracle_dirs)
     check_runs(specs, folder, n_jobs, scheduler)
-    if definition is not None:
-        store.claim(folder, definition)
-    for line in store.heal(folder):
+    lines = [] if definition is None else store.claim(folder, definition, (s.run_id for s in specs))
+    for line in [*lines, *store.heal(folder)]:
         notify(line)
 
 

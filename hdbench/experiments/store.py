@@ -16,7 +16,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -96,6 +96,8 @@ def read_row(path: Path) -> dict[str, Any]:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
         raise DamagedRowError("not UTF-8 text") from None
+    except OSError as error:  # a folder in its place, a file that cannot be read
+        raise DamagedRowError(f"unreadable: {error.strerror or type(error).__name__}") from None
     if not text.strip():
         raise DamagedRowError("empty")
     try:
@@ -118,7 +120,7 @@ def stored_rows(folder: Path) -> dict[str, dict[str, Any]]:
     for path in _row_files(folder):
         try:
             rows[path.stem] = read_row(path)
-        except (DamagedRowError, OSError):
+        except DamagedRowError:
             continue
     return rows
 
@@ -131,11 +133,17 @@ def heal(folder: Path) -> list[str]:
         try:
             read_row(path)
         except DamagedRowError as error:
-            target = folder / "damaged" / f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}.json"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, target)
+            target = _move_aside(path, folder)
             lines.append(f"{path}: damaged row ({error}); moved to {target}, its run is redone")
     return lines
+
+
+def _move_aside(path: Path, folder: Path) -> Path:
+    """Move the damaged `path` to folder/damaged/, stamped with the time; returns where."""
+    target = folder / "damaged" / f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(path, target)
+    return target
 
 
 def finished_run_ids(folder: Path, retry_errors: bool = False) -> set[str]:
@@ -148,18 +156,36 @@ def finished_run_ids(folder: Path, retry_errors: bool = False) -> set[str]:
     }
 
 
-def claim(folder: Path, definition: dict[str, Any]) -> None:
+def claim(folder: Path, definition: dict[str, Any], run_ids: Iterable[str] = ()) -> list[str]:
     """Record in folder/sweep.json which sweep the folder holds, or refuse another one.
 
     `definition` is the sweep as plain JSON values (seeds left out: more seeds of the same
-    grid belong together); a folder without a record is claimed as it is.
+    grid belong together); a folder without a record is claimed as it is. A damaged record is
+    moved aside (one line, returned) when every stored row is one of `run_ids`, this sweep's
+    runs; else the folder is refused, since it may hold another sweep.
     """
     path = folder / "sweep.json"
-    try:
-        stored = json.loads(path.read_text())
-    except (OSError, ValueError):
+    if not path.exists():
         write_text(json.dumps(definition, indent=2, sort_keys=True) + "\n", path)
-        return
+        return []
+    try:
+        stored = json.loads(path.read_bytes().decode("utf-8"))
+        if not isinstance(stored, dict):
+            raise ValueError(f"expected a JSON object, got {type(stored).__name__}")
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "strerror", None) or str(error) or type(error).__name__
+        others = set(stored_rows(folder)) - set(run_ids)
+        if others:
+            raise SpecError(
+                f"{path}: damaged ({reason}), and the folder holds {len(others)} runs that are "
+                "not this sweep's; expected the same sweep: give another --name (or --out), or "
+                "remove the folder"
+            ) from None
+        target = _move_aside(path, folder)
+        write_text(json.dumps(definition, indent=2, sort_keys=True) + "\n", path)
+        return [
+            f"{path}: damaged ({reason}); moved to {target}, the folder's runs are all this sweep's"
+        ]
     if stored != definition:
         keys = sorted(set(stored) | set(definition))
         changes = "; ".join(

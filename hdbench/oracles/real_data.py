@@ -26,7 +26,7 @@ from typing import Any, Generic, Literal, TypeVar
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator
 
-from hdbench.errors import SpecError
+from hdbench.errors import ExactSamplingError, SpecError
 from hdbench.oracles.acceptability import (
     Acceptability,
     KindParams,
@@ -78,9 +78,13 @@ def real_data_params(table: dict[str, Any], where: str) -> RealDataParams:
 
 
 def draw_real_data(table: dict[str, Any], truth: Acceptability, where: str) -> np.ndarray:
-    """The real data (num, dim) of a spec's `[real_data]` table, validated against its kind."""
+    """The real data (num, dim) of a spec's `[real_data]` table, validated against its kind; a
+    draw the truth's exact sampler cannot make is one line naming the spec and the table."""
     params = real_data_params(table, where)
-    return REAL_DATA_KINDS[params.kind].draw(params, truth, where)
+    try:
+        return REAL_DATA_KINDS[params.kind].draw(params, truth, where)
+    except ExactSamplingError as error:
+        raise ExactSamplingError(f"{where}: real_data: {error}") from None
 
 
 class GaussianParams(RealDataParams):

@@ -143,8 +143,17 @@ def advance(
     problem: Problem,
     stream: Stream,
 ) -> Finished | Waiting:
-    """Drive `strategy` from its saved state as far as the answers go."""
+    """Drive `strategy` from its saved state as far as the answers go. A ledger that holds
+    fewer of the stream's batches than its state was told (replaced, emptied) is refused: the
+    study cannot go on from answers it no longer has."""
     state, count = load_state(stream.state_path)
+    recorded = sum(1 for batch in stream.ledger.progress() if batch.stream == stream.name)
+    if count["position"] > recorded:
+        raise LedgerError(
+            f"{stream.ledger.path}: holds {recorded} batches of the {stream.name} stream, but "
+            f"the state in {stream.state_path} was told {count['position']}; the ledger was "
+            "replaced or damaged: restore it, or start again in another folder"
+        )
     while True:
         started = time.perf_counter()
         batch = strategy.ask(params, problem, state)
