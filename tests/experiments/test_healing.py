@@ -90,6 +90,34 @@ def test_a_row_that_is_not_utf8_is_moved_aside(finished, tmp_path):
     assert damaged.stem not in store.finished_run_ids(folder)
 
 
+def test_a_folder_in_place_of_a_row_is_moved_aside(finished, tmp_path):
+    folder = copy_of(finished, tmp_path)
+    damaged = sorted((folder / "rows").glob("*.json"))[0]
+    damaged.unlink()
+    damaged.mkdir()
+    (line,) = store.heal(folder)
+    assert str(damaged) in line and "unreadable" in line and not damaged.exists()
+    assert damaged.stem not in store.finished_run_ids(folder)
+
+
+@pytest.mark.parametrize("record", [b'{"grid": {', b"", b"[1, 2]", b"\xff\xfe"])
+def test_a_damaged_sweep_record_is_moved_aside_when_every_row_is_this_sweeps(
+    finished, tmp_path, record
+):
+    folder = copy_of(finished, tmp_path)
+    (folder / "sweep.json").write_bytes(record)
+    sweep = tiny_sweep()
+    specs = sweep.runs()
+    (line,) = store.claim(folder, sweep.definition(), (spec.run_id for spec in specs))
+    assert line.startswith(f"{folder / 'sweep.json'}: damaged") and "\n" not in line
+    assert json.loads((folder / "sweep.json").read_text()) == sweep.definition()
+    assert len(list((folder / "damaged").iterdir())) == 1
+    # Rows of runs that are not this sweep's: it may be another sweep, so the folder is refused.
+    (folder / "sweep.json").write_bytes(record)
+    with pytest.raises(SpecError, match=r"sweep.json: damaged .* 2 runs that are not"):
+        store.claim(folder, tiny_sweep(grid={"R": [4]}).definition(), [])
+
+
 def test_temporary_files_are_never_read_as_rows(finished, tmp_path):
     folder = copy_of(finished, tmp_path)
     row = sorted((folder / "rows").glob("*.json"))[0]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import signal
 
 import numpy as np
@@ -152,3 +154,60 @@ def test_a_run_killed_and_started_again_goes_on_to_the_same_samples(
     np.testing.assert_array_equal(np.load(tmp_path / "run" / "samples.npy"), uninterrupted[0])
     with Ledger(tmp_path / "run" / "ledger.sqlite") as ledger:
         assert ratings_of(ledger) == uninterrupted[1]
+
+
+@pytest.fixture(scope="module")
+def told(tmp_path_factory):
+    """A study told its first batch, waiting for the next: copied and damaged by each case."""
+    folder = tmp_path_factory.mktemp("told") / "study"
+    assert main(["study", "start", str(folder), *STUDY]) == 0
+    assert main(["study", "answer", str(folder), "--oracle", "three_bumps"]) == 0
+    assert main(["study", "resume", str(folder)]) == 0
+    return folder
+
+
+def edited_run(**changes):
+    def edit(folder):
+        path = folder / "study.json"
+        stored = json.loads(path.read_text())
+        stored["run"].update(changes)
+        path.write_text(json.dumps(stored))
+
+    return edit
+
+
+def replaced(name: str, data: bytes | None):
+    def damage(folder):
+        path = folder / name
+        for leftover in folder.glob(f"{name}-*"):  # SQLite's -wal and -shm files
+            leftover.unlink()
+        shutil.rmtree(path) if path.is_dir() else path.unlink()
+        path.write_bytes(data) if data is not None else path.mkdir()
+
+    return damage
+
+
+#: A damaged study folder: id → (damage, expected words of the one line).
+DAMAGED_STUDIES = {
+    "study.json not JSON": (replaced("study.json", b"{not json"), "study.json: cannot read"),
+    "study.json a list": (replaced("study.json", b"[1, 2]"), "study.json: not a study"),
+    "seed edited to text": (edited_run(seed="zero"), "study.json: run.seed"),
+    "method misspelt": (edited_run(method="humangan_truncatd"), "unknown method"),
+    "ledger emptied": (replaced("ledger.sqlite", b""), "holds 0 batches of the method stream"),
+    "ledger not SQLite": (replaced("ledger.sqlite", b"x" * 200), "not a readable ledger"),
+    "ledger a folder": (replaced("ledger.sqlite", None), "cannot open the ledger"),
+    "state damaged": (replaced("state/method.npz", b"PK\x03\x04x"), "cannot read the method's"),
+    "state a file": (replaced("state", b"x"), "cannot write the method's state"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(DAMAGED_STUDIES))
+def test_a_damaged_study_folder_is_one_line(told, tmp_path, capsys, case):
+    damage, expected = DAMAGED_STUDIES[case]
+    folder = tmp_path / "study"
+    shutil.copytree(told, folder)
+    damage(folder)
+    capsys.readouterr()
+    assert main(["study", "resume", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and len(err.splitlines()) == 1 and expected in err, err
