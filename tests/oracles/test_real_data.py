@@ -172,3 +172,18 @@ def test_banana_discover_mode_masses_are_the_shares_of_exact_samples():
     # Binomial standard errors of the shares; the masses are rounded to 0.0005.
     stderr = np.sqrt(masses * (1 - masses) / counts.sum())
     assert np.all(np.abs(shares - masses) < 4 * stderr + 0.0005)
+
+
+def test_an_exact_draw_that_fails_names_the_spec_and_the_table(tmp_path, monkeypatch):
+    from hdbench.errors import ExactSamplingError
+    from hdbench.oracles import real_data
+
+    def unreachable(params, truth, where):
+        raise ExactSamplingError("exact sampling stopped after 20,000,000 proposals")
+
+    kind = real_data.REAL_DATA_KINDS["modes"]
+    failing = type(kind)(kind.Params, unreachable)
+    monkeypatch.setitem(real_data.REAL_DATA_KINDS._entries, "modes", failing)
+    with pytest.raises(ExactSamplingError) as error:
+        oracle_with(tmp_path, 'kind = "modes"\nmodes = [0]', name="far")
+    assert str(error.value).startswith(f"{tmp_path / 'far.toml'}: real_data: exact sampling")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import textwrap
 
 import numpy as np
 import pytest
 
 from hdbench.errors import SpecError
+from hdbench.experiments.plan import SweepSpec
+from hdbench.experiments.run import RunSpec
 from hdbench.oracles import find_specs, load_oracle
 from hdbench.oracles.catalog import BUNDLED_DIR, ENV_VAR
 
@@ -122,3 +125,53 @@ def test_spec_hash_and_fingerprint_change_with_the_oracle(tmp_path):
     b = load_oracle(write(tmp_path, "b", GOOD.replace("peak = 0.8", "peak = 0.7")))
     assert a.fingerprint != b.fingerprint and a.spec_hash != b.spec_hash
     assert a.fingerprint == load_oracle(tmp_path / "a.toml").fingerprint
+
+
+#: The Python API, used wrongly: id → (call, expected words of the one-line SpecError).
+API_MISUSE = {
+    "load_oracle of a number": (lambda: load_oracle(3), "oracle: expected an oracle's name"),
+    "panel with a negative seed": (lambda: load_oracle("paper_like").panel(-1), "seed: expected"),
+    "panel with a zero budget": (
+        lambda: load_oracle("paper_like").panel(0, budget=0),
+        "budget: expected an integer ≥ 1",
+    ),
+    "panel with a boolean seed": (lambda: load_oracle("paper_like").panel(True), "seed"),
+    "RunSpec with a boolean seed": (
+        lambda: RunSpec(oracle="paper_like", method="humandiffusion", seed=True),
+        "RunSpec: seed: Input should be a valid integer (got true)",
+    ),
+    "RunSpec with a NaN parameter": (
+        lambda: RunSpec(oracle="paper_like", method="humandiffusion", params={"lambda": math.nan}),
+        "RunSpec: params.lambda: expected a finite number",
+    ),
+    "SweepSpec with one oracle as text": (
+        lambda: SweepSpec(oracles="paper_like"),
+        "SweepSpec: oracles: Input should be a valid list",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(API_MISUSE))
+def test_the_python_api_used_wrongly_is_one_line(case):
+    call, expected = API_MISUSE[case]
+    with pytest.raises(SpecError) as error:
+        call()
+    assert "\n" not in str(error.value) and expected in str(error.value)
+
+
+@pytest.mark.parametrize("name", ["paper_like", "three_bumps", "plateau", "annulus", "banana"])
+def test_every_kind_refuses_points_and_draws_of_the_wrong_kind(name):
+    truth = load_oracle(name).truth
+    dim = truth.dim
+    misuse = {
+        "points of another dimension": lambda: truth(np.zeros((5, dim + 1))),
+        "one point as a vector": lambda: truth(np.zeros(dim)),
+        "a negative count": lambda: truth.sample(-5, np.random.default_rng(0)),
+        "a seed for a generator": lambda: truth.sample(10, 0),
+    }
+    for what, call in misuse.items():
+        with pytest.raises(SpecError) as error:
+            call()
+        assert "\n" not in str(error.value) and str(error.value).startswith(truth.label), what
+    assert truth(np.zeros((2, dim))).shape == (2,)
+    assert truth.sample(3, np.random.default_rng(0)).shape == (3, dim)

@@ -74,3 +74,34 @@ def test_the_export_has_one_row_per_rating_with_the_rated_stimulus(ledger):
     row = table[(table.trial_id == "m0-2") & (table.answer_index == 1)].iloc[0]
     assert (row.x_0, row.x_1) == tuple(batch.stimuli[2, 1])
     assert row.value == answers("m0").values[2, 1]
+
+
+def other_database(path):
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE songs (title TEXT)")
+    return path
+
+
+#: Files that are not ledgers: id → (make it, expected words). None of them is written to.
+NOT_LEDGERS = {
+    "text": (lambda p: p.write_text("notes\n" * 50) or p, "file is not a database"),
+    "truncated SQLite": (
+        lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\x00" * 50) or p,
+        "not a readable ledger",
+    ),
+    "another database": (other_database, "it has no batches, trials and ratings tables"),
+    "empty, not to be made": (lambda p: p.write_bytes(b"") or p, "no batches, trials"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(NOT_LEDGERS))
+def test_a_file_that_is_not_a_ledger_is_named_and_left_alone(tmp_path, case):
+    make, expected = NOT_LEDGERS[case]
+    path = tmp_path / "ledger.sqlite"
+    make(path)
+    before = path.read_bytes()
+    with pytest.raises(LedgerError) as error:
+        Ledger(path, create=False)
+    message = str(error.value)
+    assert message.startswith(str(path)) and expected in message and "\n" not in message
+    assert path.read_bytes() == before
