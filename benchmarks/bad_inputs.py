@@ -1269,8 +1269,8 @@ def run_case(case: Case, scratch: Path, port: int) -> dict:
 
 
 def verdict(case: Case, row: dict, anything_spent: bool) -> str:
-    if row["timed_out"]:
-        return "hang"
+    if row["timed_out"]:  # a hang, or a bad input accepted and still running
+        return "timed out"
     if row["traceback"]:
         return "traceback"
     if case.expect == "heal":
