@@ -903,7 +903,7 @@ api(
 api(
     "truth of the wrong dimension",
     "import numpy as np, hdbench\nhdbench.load_oracle('paper_like').truth(np.zeros((5, 3)))\n",
-    "dimension",
+    "shape (n, 2)",
 )
 api(
     "truth.sample of a negative count",

@@ -197,6 +197,7 @@ def claim(folder: Path, definition: dict[str, Any], run_ids: Iterable[str] = ())
             f"{folder}: holds another sweep ({changes}); expected the same sweep (seeds may "
             "differ): give another --name (or --out), or remove the folder"
         )
+    return []
 
 
 def read_rows(folder: Path) -> pd.DataFrame:
