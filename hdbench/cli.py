@@ -509,12 +509,14 @@ def write_run_outputs(oracle, context, result, folder: Path) -> int:
 
 def study_start(args: argparse.Namespace) -> None:
     from hdbench.experiments.preflight import check_output
+    from hdbench.experiments.run import check_budget
     from hdbench.oracles import load_oracle
     from hdbench.studies.study import Study
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = run_spec_of(args, oracle, "study")
     spec.resolved_params()
+    check_budget(spec, oracle)  # before the folder is made
     check_output(args.folder, "DIR")
     proceed_study(Study.create(args.folder, spec, oracle), wait=False)
 
