@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: setup test bench bench-quick sweep scaling reference lint format perf clean
+.PHONY: setup test bench bench-quick discovery sweep frontier scaling reference lint format perf clean
 
 setup: $(STAMP)
 
@@ -27,11 +27,17 @@ bench: $(STAMP)
 bench-quick: $(STAMP)
 	$(BIN)/hdbench bench --suite quick --out $(RESULTS)
 
+discovery: $(STAMP)
+	$(BIN)/hdbench bench --suite discovery --out $(RESULTS)
+
 reference: $(STAMP)
 	$(BIN)/hdbench reference
 
 sweep: $(STAMP)
 	$(BIN)/hdbench sweep benchmarks/sigma_r_lambda.toml --out $(RESULTS)
+
+frontier: $(STAMP)
+	$(BIN)/hdbench sweep benchmarks/frontier.toml --out $(RESULTS)
 
 # Every method against the dimension d and the number of real data N; the whole grid takes
 # hours: pass a part, e.g. make scaling SCALING_ARGS="--dims 2,8 --num-real 100".

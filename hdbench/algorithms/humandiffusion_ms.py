@@ -21,8 +21,9 @@ modes. Score-based models answer that with a score at every noise level and anne
 
 All queries go out in one batch: a study with people then waits once, as HumanDiffusion's does,
 and no level's queries depend on what another level's ratings taught. Defaults (3 levels,
-σ_nei 8 → 2, σ_NES = σ_nei / 4, M = 2, R = 10: 12,000 ratings) were chosen by the sweep in
-`benchmarks/humandiffusion_ms.toml` (README, "One run").
+σ_nei 4 → 2, σ_NES = σ_nei / 4, M = 2, R = 10: 12,000 ratings, λ = 0.1, predictor–corrector)
+were chosen by the sweeps `benchmarks/humandiffusion_ms.toml` and
+`benchmarks/humandiffusion_ms_refine.toml` (README, "One run").
 """
 
 from __future__ import annotations
@@ -60,7 +61,7 @@ class MultiScaleParams(AlgorithmParams):
     num_levels: int = Field(3, ge=2, description="L, noise levels queried and learnt")
     sigma_nei_max: float = Field(4.0, gt=0, description="periphery sd of the coarsest level")
     sigma_nei_min: float = Field(2.0, gt=0, description="periphery sd of the finest level")
-    nes_ratio: float = Field(0.125, gt=0, description="σ_NES = nes_ratio · σ_nei at each level")
+    nes_ratio: float = Field(0.25, gt=0, description="σ_NES = nes_ratio · σ_nei at each level")
     num_periphery: int = Field(2, ge=1, description="M, periphery points per datum and level")
     R: int = Field(10, ge=1, description="antithetic pairs per periphery point")
     nes_normalisation: Normalisation = "unbiased"
@@ -77,7 +78,7 @@ class MultiScaleParams(AlgorithmParams):
     train_steps: int = Field(2000, ge=1)
     batch_size: int = Field(0, ge=0, description="0: full batch")
     d_floor: float = Field(0.02, gt=0, lt=1, description="floor on S_D in the score")
-    sampler: Literal["annealed_langevin", "predictor_corrector"] = "annealed_langevin"
+    sampler: Literal["annealed_langevin", "predictor_corrector"] = "predictor_corrector"
     sample_levels: int = Field(
         10, ge=2, description="sampler noise levels from σ_1 to σ_L (annealed_langevin)"
     )

@@ -125,44 +125,48 @@ def plot_frontier(runs: pd.DataFrame, keys: list[str], path: Path) -> Path | Non
     oracles = sorted(ok["oracle"].unique())
     methods = sorted(ok["method"].unique())
     colours = dict(zip(methods, sns.color_palette("colorblind", len(methods)), strict=True))
-    fig, axes = plt.subplots(
-        len(oracles),
-        len(metrics),
-        figsize=(3.6 * len(metrics) + 1.8, 2.9 * len(oracles)),
-        squeeze=False,
-    )
-    for column, metric in enumerate(metrics):
-        points = frontier_points(runs, keys, metric)
-        for row, oracle in enumerate(oracles):
-            ax = axes[row, column]
-            for method, line in points[points["oracle"] == oracle].groupby("method"):
-                style = {"color": colours[method], "label": method}
-                if (line["num_ratings"] == 0).all():
-                    mean = float(line["mean"].iloc[0])
-                    ax.axhline(mean, linestyle=":" if line["reference"].any() else "--", **style)
-                    continue
-                line = line[line["num_ratings"] > 0]
-                ax.errorbar(
-                    line["num_ratings"],
-                    line["mean"],
-                    yerr=line["se"],
-                    marker="o",
-                    ms=4,
-                    capsize=2,
-                    **style,
+    # one oracle: its metrics two by two; several: a row per oracle
+    shape = (2, (len(metrics) + 1) // 2) if len(oracles) == 1 else (len(oracles), len(metrics))
+    fig, axes = plt.subplots(*shape, figsize=(4.2 * shape[1], 3.1 * shape[0] + 0.9), squeeze=False)
+    panels = [(o, m) for o in oracles for m in metrics]
+    for ax in axes.flat[len(panels) :]:
+        ax.set_visible(False)
+    points = {metric: frontier_points(runs, keys, metric) for metric in metrics}
+    for ax, (oracle, metric) in zip(axes.flat, panels, strict=False):
+        here = points[metric][points[metric]["oracle"] == oracle]
+        for method, line in here.groupby("method"):
+            style = {"color": colours[method], "label": method}
+            if (line["num_ratings"] == 0).all():
+                reference = bool(line["reference"].any())
+                style["label"] += " (reference)" if reference else " (no ratings)"
+                ax.axhline(
+                    float(line["mean"].iloc[0]), linestyle=":" if reference else "--", **style
                 )
-            if (points["num_ratings"] > 0).any():
-                ax.set_xscale("log")
-            ax.set_title(f"{oracle} · {metric}", fontsize=9)
-            ax.set_ylabel(f"{metric} {ARROWS[direction(metric)]}".strip())
-            ax.set_xlabel("ratings spent" if row == len(oracles) - 1 else "")
-    handles = {}
+                continue
+            line = line[line["num_ratings"] > 0]
+            ax.errorbar(
+                line["num_ratings"],
+                line["mean"],
+                yerr=line["se"],
+                marker="o",
+                ms=4,
+                capsize=2,
+                **style,
+            )
+        if (here["num_ratings"] > 0).any():
+            ax.set_xscale("log")
+        ax.set_title(f"{oracle} · {metric}", fontsize=10)
+        ax.set_ylabel(f"{metric} {ARROWS[direction(metric)]}".strip())
+        ax.set_xlabel("ratings spent")
+    handles: dict[str, object] = {}
     for ax in axes.flat:
         for handle, label in zip(*ax.get_legend_handles_labels(), strict=True):
             handles.setdefault(label, handle)
-    fig.legend(handles.values(), handles.keys(), loc="center right", frameon=False)
-    fig.suptitle("Best setting at each budget (mean ± se over seeds); dashed: no ratings")
-    fig.tight_layout(rect=(0, 0, 1 - 1.6 / fig.get_figwidth(), 0.97))
+    columns = max(1, min(len(handles), int(fig.get_figwidth() // 2.8)))
+    fig.legend(handles.values(), handles.keys(), loc="lower center", ncol=columns, frameon=False)
+    fig.suptitle("Best setting at each budget (mean ± se over seeds)")
+    legend_rows = -(-len(handles) // columns)
+    fig.tight_layout(rect=(0, 0.3 * legend_rows / fig.get_figheight(), 1, 1))
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return path

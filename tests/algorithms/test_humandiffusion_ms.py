@@ -70,13 +70,16 @@ def test_each_levels_targets_estimate_d_and_its_gradient_smoothed_at_its_own_sig
 
 
 def test_the_sampler_spans_the_learnt_levels():
-    params = ALGORITHMS["humandiffusion_ms"].Params(sigma_nei_max=8.0, sigma_nei_min=2.0)
+    params = ALGORITHMS["humandiffusion_ms"].Params(
+        sigma_nei_max=8.0, sigma_nei_min=2.0, sampler="annealed_langevin"
+    )
     np.testing.assert_allclose(params.sigma_nei(), [8.0, 4.0, 2.0])
     levels = params.sigma_nes()
     annealed = params.build_sampler()
     assert (annealed.sigma_max, annealed.sigma_min) == (levels[0], levels[-1])
     assert annealed.step_size == pytest.approx(params.step_ratio * levels[-1] ** 2)
     corrector = params.model_copy(update={"sampler": "predictor_corrector"}).build_sampler()
+    assert (corrector.sigma_max, corrector.sigma_min) == (levels[0], levels[-1])
     assert corrector.num_steps == params.sample_levels * params.steps_per_level
 
 
