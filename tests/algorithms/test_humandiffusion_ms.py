@@ -58,7 +58,7 @@ def test_each_levels_targets_estimate_d_and_its_gradient_smoothed_at_its_own_sig
         d_se = pair_means[rows].std(axis=1, ddof=1) / np.sqrt(400)
         grad_se = terms[rows].std(axis=1, ddof=1) / np.sqrt(400)
 
-        def worst(at: float) -> tuple[float, float]:
+        def worst(at: float, rows=rows, d_se=d_se, grad_se=grad_se) -> tuple[float, float]:
             d, grad = smoothed_gaussian(points[rows], at)
             return np.abs((fitted.d[rows] - d) / d_se).max(), np.abs(
                 (fitted.nes_grad[rows] - grad) / grad_se

@@ -9,7 +9,8 @@ from hdbench.report.sweep_figures import frontier_points, plot_frontier
 
 
 def runs_table() -> pd.DataFrame:
-    """Two seeds of: a method at two budgets (R) and two λ; one that spends nothing; a failed run."""
+    """Two seeds of a method at two budgets (R) and two λ, and of one that spends nothing; and
+    a failed run."""
     rows = []
     for seed in (0, 1):
         for r, ratings in ((2, 1000), (4, 2000)):
