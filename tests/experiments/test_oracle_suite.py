@@ -22,7 +22,8 @@ def test_brackets_put_the_floor_below_the_ceiling():
 
 
 def test_suite_writes_a_table_a_summary_and_a_figure_per_oracle(tmp_path):
-    frame = run_oracle_suite(tmp_path, load_all())
+    # Small sets: this checks what is written, not the brackets' values (tested above).
+    frame = run_oracle_suite(tmp_path, load_all(), num_samples=100)
     folder = tmp_path / "oracles"
     names = set(find_specs())
     assert {p.stem for p in folder.glob("*.png")} == names
