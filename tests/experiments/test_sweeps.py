@@ -58,7 +58,10 @@ def test_bad_grids_fail_in_one_line_before_any_run(tmp_path, grid, expected):
 
 
 def test_shipped_sweeps_are_valid():
-    for name in ("standard", "quick", "sigma_r_lambda"):
+    shipped = ["standard", "quick", "sigma_r_lambda", "discovery", "reference", "frontier"]
+    shipped += ["humandiffusion_ms", "humandiffusion_ms_refine", "humandiffusion_iter"]
+    shipped += ["discovery_ablation"]
+    for name in shipped:
         assert read_sweep(name).runs()
     assert len(read_sweep("sigma_r_lambda").runs()) == 4 * 4 * 4 * 5
 
