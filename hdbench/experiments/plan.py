@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from pydantic import ConfigDict, Field, ValidationInfo, field_validator, model_validator
+from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import SpecError
@@ -48,28 +48,19 @@ class SweepSpec(UserModel):
 
     @field_validator("grid")
     @classmethod
-    def _non_empty(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
-        for key, values in grid.items():
-            if not values:
-                raise ValueError(f"{key}: expected a non-empty list of values")
-            _distinct(values, key)
-        return grid
+    def _grid_values(cls, grid: dict[str, list[Any]]) -> dict[str, list[Any]]:
+        return _checked_grid(grid, "")
 
     @field_validator("method_grid")
     @classmethod
-    def _non_empty_per_method(
+    def _method_grid_values(
         cls, grids: dict[str, dict[str, list[Any]]]
     ) -> dict[str, dict[str, list[Any]]]:
-        for method, grid in grids.items():
-            for key, values in grid.items():
-                if not values:
-                    raise ValueError(f"{method}.{key}: expected a non-empty list of values")
-                _distinct(values, f"{method}.{key}")
-        return grids
+        return {method: _checked_grid(grid, f"{method}.") for method, grid in grids.items()}
 
     @field_validator("oracles", "methods")
     @classmethod
-    def _distinct_names(cls, names: list[str], info: ValidationInfo) -> list[str]:
+    def _distinct_names(cls, names: list[str]) -> list[str]:
         return _distinct(names, "")
 
     @field_validator("methods")
@@ -189,6 +180,15 @@ class SweepSpec(UserModel):
                 spec.resolved_params()
                 specs.append(spec)
         return list({spec.run_id: spec for spec in specs}.values())
+
+
+def _checked_grid(grid: dict[str, list[Any]], prefix: str) -> dict[str, list[Any]]:
+    """`grid` if every key has a non-empty list of distinct values; `prefix` names the table."""
+    for key, values in grid.items():
+        if not values:
+            raise ValueError(f"{prefix}{key}: expected a non-empty list of values")
+        _distinct(values, f"{prefix}{key}")
+    return grid
 
 
 def _distinct(values: list[Any], key: str) -> list[Any]:

@@ -98,12 +98,13 @@ def frontier_points(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.Data
     point's mean and standard error over seeds. Columns oracle, method, num_ratings, mean, se,
     reference."""
     ok = runs[runs["status"] == "ok"]
+    ok = ok.assign(reference=ok["reference"].fillna(False) if "reference" in ok else False)
     grouped = ok.groupby(["oracle", "method", *[f"param_{k}" for k in keys]], dropna=False)
     table = grouped.agg(
         mean=(metric, "mean"),
         se=(metric, "sem"),
         num_ratings=("num_ratings", "max"),
-        reference=("reference", "any") if "reference" in ok else ("num_ratings", lambda _: False),
+        reference=("reference", "any"),
     ).reset_index()
     order = {
         "lower": table["mean"],
