@@ -65,18 +65,34 @@ ROWS = [
         2.5,
     ),
     Row(
+        "… the same, scoring 200 particles (`--eval-samples 200`)",
+        mean("test_command_line[run200]"),
+        2.5,
+    ),
+    Row(
         "humandiffusion default run: the method's `wall_time`",
         extra("test_whole_default_run[humandiffusion]", "wall_time"),
+        1.0,
+    ),
+    Row(
+        "… the same, scoring 200 particles",
+        extra("test_run_scoring_200_particles", "wall_time"),
         1.0,
     ),
     Row(
         "humandiffusion default run, scored (`execute`)",
         mean("test_whole_default_run[humandiffusion]"),
     ),
-    Row("data_diffusion default run, scored", mean("test_whole_default_run[data_diffusion]")),
-    Row("humangan default run, scored", mean("test_whole_default_run[humangan]")),
-    Row(
-        "humangan_truncated default run, scored", mean("test_whole_default_run[humangan_truncated]")
+    *(
+        Row(f"{method} default run, scored", mean(f"test_whole_default_run[{method}]"))
+        for method in (
+            "humandiffusion_iter",
+            "humandiffusion_ms",
+            "data_diffusion",
+            "humangan",
+            "humangan_truncated",
+            "exact_score",
+        )
     ),
     Row("one training step, 300 points (2→128→128→3, Adam)", per_step("test_training_steps")),
     Row(
@@ -85,12 +101,20 @@ ROWS = [
     ),
     Row("one Langevin step, 10,000 particles", per_step("test_langevin_steps[10000]"), 5e-3),
     Row(
-        "one Langevin step, 200 particles (the default chains)",
-        per_step("test_langevin_steps[200]"),
+        "one Langevin step, 3,000 particles (a run's chains)", per_step("test_langevin_steps[3000]")
     ),
     Row(
+        "one Langevin step, 1,000 particles (a suite's or sweep's chains)",
+        per_step("test_langevin_steps[1000]"),
+    ),
+    Row(
+        "… per chain set, 16 sets of 1,000 at once",
+        per_step("test_langevin_steps_of_16_chain_sets_at_once[1000]"),
+    ),
+    Row("one Langevin step, 200 particles", per_step("test_langevin_steps[200]")),
+    Row(
         "… per chain set, 16 sets of 200 at once",
-        per_step("test_langevin_steps_of_16_chain_sets_at_once"),
+        per_step("test_langevin_steps_of_16_chain_sets_at_once[200]"),
     ),
     Row("one Langevin step, 100 particles", per_step("test_langevin_steps[100]")),
     Row(
