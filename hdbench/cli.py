@@ -6,13 +6,15 @@ not pay for torch, pandas, scipy or matplotlib.
 Exit codes: 0 when everything asked for was done and every run is `ok`; 1 when a run errored or
 diverged (`hdbench run`), or when any run of a sweep, suite or comparison errored (diverged runs
 of a sweep are results, listed in its summary); 2 for bad input, which gets one line on stderr
-before anything is computed; 130 when interrupted.
+before anything is computed; 130 when interrupted, by Ctrl-C or by SIGTERM alike (which reaches
+only this process: ending as on Ctrl-C stops a sweep's worker processes too).
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -45,6 +47,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
     try:
+        signal.signal(signal.SIGTERM, _interrupt)
         apply_thread_policy()
         if getattr(args, "methods", None):
             from hdbench.algorithms.plugins import use_method_dirs
@@ -57,6 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("hdbench: interrupted", file=sys.stderr)
         return 130
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def one_line(text: str) -> str:

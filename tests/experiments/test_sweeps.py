@@ -160,6 +160,35 @@ def test_a_killed_sweep_keeps_whole_rows_and_resumes(tmp_path):
     assert len(store.read_rows(tmp_path / "sweep")) == 8
 
 
+def test_a_sweep_stopped_by_sigterm_stops_its_workers(tmp_path):
+    """SIGTERM reaches the parent only (Ctrl-C reaches the whole process group): the sweep ends
+    as on Ctrl-C, and its worker processes end with it instead of finishing their runs."""
+    command = [sys.executable, "-m", "hdbench.cli", "sweep", "--oracle", "paper_like"]
+    command += ["--grid", "R=2,3,4,5", "--seeds", "2", "--jobs", "2", "--out", str(tmp_path)]
+    command += [f"--set={k}={v}" for k, v in {**TINY, "num_steps": 3000}.items()]
+    command += [f"--eval-samples={EVAL}"]
+    log = tmp_path / "stderr.txt"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=stderr,
+            env={**os.environ, "PYTHONPATH": str(Path.cwd())},
+        )
+    rows = tmp_path / "sweep" / "rows"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not list(rows.glob("*.json")):
+        time.sleep(0.05)
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 130, log.read_text()
+    finished = {path.name for path in rows.glob("*.json")}
+    assert 1 <= len(finished) < 8
+    # A worker left running would store the run it holds within one run's time.
+    table = store.read_rows(rows.parent)
+    time.sleep(2 * (table["wall_time"] + table["metric_time"]).max() + 1)
+    assert {path.name for path in rows.glob("*.json")} == finished
+
+
 def test_a_dask_cluster_gives_the_same_rows_as_local_processes(tmp_path):
     distributed = pytest.importorskip("distributed")
     specs = tiny_sweep(seeds=1).runs()
