@@ -25,7 +25,7 @@ from hdbench.samplers.base import (
     AnnealedSampler,
     NoiseScoreFn,
     Tracer,
-    check_finite,
+    check_bounded,
     diffused_start,
     geometric_levels,
 )
@@ -56,6 +56,6 @@ class AnnealedLangevinSampler(AnnealedSampler):
                 step += 1
                 x += 0.5 * alpha * score_fn(x, float(sigma))
                 x += np.sqrt(alpha) * rng.standard_normal(x.shape)
-                check_finite(x, step)
+                check_bounded(x, step)
                 trace(step, x)
         return x

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from hdbench.samplers.langevin import SamplerDivergedError, TraceFn
+from hdbench.samplers.langevin import SamplerDivergedError, TraceFn, within_bounds
 
 NoiseScoreFn = Callable[[np.ndarray, float], np.ndarray]
 
@@ -38,7 +38,8 @@ class Sampler(BaseModel, ABC):
         """Particles of shape (num_particles, dim), started from x0 of that shape.
 
         `trace_fn(t, x)` is called at step 0, every `trace_every` steps and at the last step;
-        SamplerDivergedError names the first step at which a particle is not finite.
+        SamplerDivergedError names the first step at which a particle is not finite or has
+        run away (`hdbench.samplers.langevin.RUNAWAY`).
         """
 
 
@@ -73,10 +74,12 @@ def diffused_start(x0: np.ndarray, sigma: float, rng: np.random.Generator) -> np
     return np.asarray(x0, dtype=float) + sigma * rng.standard_normal(np.shape(x0))
 
 
-def check_finite(x: np.ndarray, step: int) -> None:
-    """Raise SamplerDivergedError when a particle of x (n, dim) is NaN or infinite."""
-    if not np.isfinite(x).all():
-        raise SamplerDivergedError(step, int((~np.isfinite(x).all(axis=1)).sum()))
+def check_bounded(x: np.ndarray, step: int) -> None:
+    """Raise SamplerDivergedError when a particle of x (n, dim) is NaN, infinite or has run
+    away (`within_bounds`)."""
+    bounded = within_bounds(x)
+    if not bounded.all():
+        raise SamplerDivergedError(step, int((~bounded).sum()))
 
 
 class Tracer:

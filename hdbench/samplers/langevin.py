@@ -20,17 +20,30 @@ import numpy as np
 from hdbench.errors import HdbenchError, SpecError
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]
+#: A particle with a coordinate beyond this has left every space an oracle defines (unit-scale
+#: spaces, speech components of tens): its chain is running away, as one whose score grows
+#: outside the data does, and the run is reported as diverged instead of scored on it.
+RUNAWAY = 1e6
 TraceFn = Callable[[int, np.ndarray], None]
 #: Standard normals drawn at once ahead of the chain (8 MB): fewer calls, the same stream.
 NOISE_BLOCK_SIZE = 2**20
 
 
 class SamplerDivergedError(HdbenchError):
-    """A particle became NaN or infinite; `step` is the first step at which it did."""
+    """A particle became NaN or infinite or ran away (beyond `RUNAWAY`); `step` is the first
+    step at which one did."""
 
     def __init__(self, step: int, num_bad: int) -> None:
-        super().__init__(f"Langevin diverged at step {step}: {num_bad} particle(s) not finite")
+        super().__init__(
+            f"Langevin diverged at step {step}: {num_bad} particle(s) not finite or beyond "
+            f"{RUNAWAY:.0e}"
+        )
         self.step = step
+
+
+def within_bounds(x: np.ndarray) -> np.ndarray:
+    """Which particles of x (..., n, dim) are finite and within `RUNAWAY`: shape (..., n)."""
+    return (np.abs(x) <= RUNAWAY).all(axis=-1)
 
 
 @dataclass(frozen=True)
@@ -93,11 +106,11 @@ class LangevinSampler:
             x += np.multiply(score_fn(x), half_step, out=drift)
             x += noise[used]
             used += 1
-            finite = np.isfinite(x).all(axis=2)
-            if not finite.all():
-                for k in np.flatnonzero(~finite.all(axis=1)):
+            bounded = within_bounds(x)
+            if not bounded.all():
+                for k in np.flatnonzero(~bounded.all(axis=1)):
                     if errors[k] is None:
-                        errors[k] = SamplerDivergedError(step, int((~finite[k]).sum()))
+                        errors[k] = SamplerDivergedError(step, int((~bounded[k]).sum()))
                         diverged.append(k)
                 if len(diverged) == len(x):
                     break

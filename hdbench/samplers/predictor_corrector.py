@@ -30,7 +30,7 @@ from hdbench.samplers.base import (
     AnnealedSampler,
     NoiseScoreFn,
     Tracer,
-    check_finite,
+    check_bounded,
     diffused_start,
     geometric_levels,
 )
@@ -65,6 +65,6 @@ class PredictorCorrectorSampler(AnnealedSampler):
                 noise_norm = np.linalg.norm(noise, axis=1).mean()
                 epsilon = 2 * (self.snr * noise_norm / max(grad_norm, 1e-12)) ** 2
                 x += epsilon * grad + np.sqrt(2 * epsilon) * noise
-            check_finite(x, step)
+            check_bounded(x, step)
             trace(step, x)
         return x

@@ -58,6 +58,15 @@ def test_a_diverging_chain_names_its_step():
     assert 1 <= error.value.step < 100
 
 
+def test_a_chain_that_runs_away_while_finite_is_diverged():
+    """s(x) = x with η = 1 multiplies x by 1.5 a step: still finite after 100 steps (about
+    2·10¹⁸), but beyond RUNAWAY from step ~33 on, and reported there."""
+    sampler = LangevinSampler(step_size=1.0, num_steps=100)
+    with pytest.raises(SamplerDivergedError, match=r"beyond 1e\+06") as error:
+        sampler.sample(lambda x: x, np.full((5, 2), 2.0), np.random.default_rng(0))
+    assert 25 <= error.value.step <= 40
+
+
 def test_trace_is_called_every_k_steps_and_at_the_end():
     steps = []
     LangevinSampler(0.01, 250, trace_every=100).sample(
