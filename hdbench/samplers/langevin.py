@@ -20,9 +20,10 @@ import numpy as np
 from hdbench.errors import HdbenchError, SpecError
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]
-#: A particle with a coordinate beyond this has left every space an oracle defines (unit-scale
-#: spaces, speech components of tens): its chain is running away, as one whose score grows
-#: outside the data does, and the run is reported as diverged instead of scored on it.
+#: A particle with a coordinate beyond this has left every space an oracle defines (they are of
+#: unit scale; the speech space's components are standardised): its chain is running away, as
+#: one whose score grows outside the data does, and the run is reported as diverged instead of
+#: being scored on it.
 RUNAWAY = 1e6
 TraceFn = Callable[[int, np.ndarray], None]
 #: Standard normals drawn at once ahead of the chain (8 MB): fewer calls, the same stream.
