@@ -101,6 +101,14 @@ ROWS = [
     ),
     Row("one Langevin step, 10,000 particles", per_step("test_langevin_steps[10000]"), 5e-3),
     Row(
+        "… of which the 128 × 128 product",
+        mean("test_parts_of_a_langevin_step[hidden_product]"),
+    ),
+    Row(
+        "… of which the two softplus layers",
+        mean("test_parts_of_a_langevin_step[softplus_layers]"),
+    ),
+    Row(
         "one Langevin step, 3,000 particles (a run's chains)", per_step("test_langevin_steps[3000]")
     ),
     Row(

@@ -19,6 +19,7 @@ import torch
 from hdbench.algorithms import ALGORITHMS
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.models.score_network import (
+    CHUNK_ROWS,
     ScoreNetwork,
     TrainingConfig,
     ratio_score_fn,
@@ -26,6 +27,7 @@ from hdbench.models.score_network import (
     train_score_network,
     train_score_networks,
 )
+from hdbench.models.stacked import softplus_
 from hdbench.oracles import load_oracle
 from hdbench.samplers.langevin import LangevinSampler
 from hdbench.threads import RUNTIME_VARIABLES, THREADS_VARIABLE
@@ -99,6 +101,32 @@ def test_langevin_steps_of_16_chain_sets_at_once(benchmark, network, num_particl
     rngs = [np.random.default_rng(k) for k in range(NUM_BATCHED)]
     benchmark.pedantic(sampler.sample_many, (score_fn, x0, rngs), rounds=5, warmup_rounds=1)
     benchmark.extra_info.update(steps=NUM_CHAIN_STEPS, runs=NUM_BATCHED)
+
+
+@pytest.mark.parametrize("part", ["hidden_product", "softplus_layers"])
+def test_parts_of_a_langevin_step(benchmark, part):
+    """The heaviest passes of a Langevin step of 10,000 particles, as the inference path runs
+    them (chunks of CHUNK_ROWS rows): the 128 × 128 product, or the two softplus layers."""
+    width, chunks = 128, [min(CHUNK_ROWS, 10_000 - s) for s in range(0, 10_000, CHUNK_ROWS)]
+    generator = torch.Generator().manual_seed(0)
+    h = torch.randn(1, CHUNK_ROWS, width, generator=generator)
+    weight, bias = torch.randn(1, width, width, generator=generator), torch.randn(1, 1, width)
+    z, scratch = torch.empty_like(h), torch.empty_like(h)
+
+    def hidden_product() -> None:
+        for rows in chunks:
+            torch.baddbmm(bias, h[:, :rows], weight, out=z[:, :rows])
+
+    def softplus_layers() -> None:
+        for rows in chunks:
+            for _ in range(2):
+                softplus_(z[:, :rows], scratch[:, :rows])
+
+    def fresh_inputs() -> None:
+        z.copy_(h)
+
+    timed = {"hidden_product": hidden_product, "softplus_layers": softplus_layers}[part]
+    benchmark.pedantic(timed, setup=fresh_inputs, rounds=50, warmup_rounds=3)
 
 
 @pytest.mark.parametrize("num_particles", [100, 200, 10_000])
