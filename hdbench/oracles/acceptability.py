@@ -205,18 +205,30 @@ class Acceptability(ABC):
         )
 
     def grad(self, x: np.ndarray) -> np.ndarray:
-        """∇D at x of shape (n, dim); returns (n, dim). Central differences unless overridden."""
+        """∇D at x of shape (n, dim); returns (n, dim). Central differences unless overridden,
+        one-sided where one side of the stencil leaves D's support (D = 0 there, > 0 on the
+        other side): at a hard edge, such as a rendered grid's border, a difference across the
+        edge would be the cliff's, not D's slope inside."""
         step = 1e-5 * np.maximum(1.0, np.abs(self.bounds).max())
-        columns = []
+        centre, columns = None, []
         for axis in range(self.dim):
             offset = np.zeros(self.dim)
             offset[axis] = step
-            columns.append((self(x + offset) - self(x - offset)) / (2 * step))
+            plus, minus = self(x + offset), self(x - offset)
+            column = (plus - minus) / (2 * step)
+            edge = (plus == 0) != (minus == 0)
+            if edge.any():
+                centre = self(x) if centre is None else centre
+                column = np.where(edge & (minus == 0), (plus - centre) / step, column)
+                column = np.where(edge & (plus == 0), (centre - minus) / step, column)
+            columns.append(column)
         return np.stack(columns, axis=1)
 
     def score(self, x: np.ndarray) -> np.ndarray:
-        """∇log D = ∇D / D at x of shape (n, dim); returns (n, dim)."""
-        return self.grad(x) / np.maximum(self(x), LOG_FLOOR)[:, None]
+        """∇log D = ∇D / D at x of shape (n, dim); returns (n, dim). Where D is 0 (outside its
+        support, or where it underflows) log D has no slope to follow and the score is 0."""
+        d = self(x)[:, None]
+        return np.where(d > 0, self.grad(x) / np.maximum(d, LOG_FLOOR), 0.0)
 
     def smoothed_score(self, x: np.ndarray, sigma: float) -> np.ndarray:
         """∇log (D * N(0, σ² I)) at x (n, dim), the score of p_D smoothed at σ: shape (n, dim).

@@ -19,3 +19,9 @@ def correlated_gaussian(x: np.ndarray) -> np.ndarray:
     mean, cov = correlated_gaussian_law(x.shape[1])
     centred = x - mean
     return 0.8 * np.exp(-0.5 * np.einsum("ni,ni->n", centred @ np.linalg.inv(cov), centred))
+
+
+def gaussian_in_a_box(x: np.ndarray) -> np.ndarray:
+    """D = exp(-|x|² / 2) inside the box [-1, 1]^dim and 0 outside it: a hard edge."""
+    inside = (np.abs(x) <= 1.0).all(axis=1)
+    return np.where(inside, np.exp(-0.5 * (x**2).sum(axis=1)), 0.0)

@@ -85,3 +85,22 @@ def test_smoothed_score_is_a_deterministic_function_of_x():
     # Point by point as in a batch: the draws do not depend on the batch.
     single = np.vstack([truth.smoothed_score(point[None], 0.5) for point in x])
     np.testing.assert_allclose(single, truth.smoothed_score(x, 0.5), rtol=1e-12, atol=1e-15)
+
+
+def test_the_score_at_a_hard_edge_is_the_slope_inside_and_zero_outside():
+    """D = exp(-|x|²/2) cut to 0 outside [-1, 1]²: within a stencil step of the edge the score
+    is -x (the slope of log D inside), and just outside it is 0. A central difference across
+    the edge gave -1/(2 step) ≈ -5·10⁴ inside and ±10²⁹⁴ outside, which threw a Langevin
+    particle out of every space."""
+    from hdbench.oracles.kinds.python_callable import PythonAcceptability
+
+    truth = PythonAcceptability(
+        function="tests.oracles.functions:gaussian_in_a_box",
+        dim=2,
+        bounds=[[-1.0, 1.0], [-1.0, 1.0]],
+        modes=[],
+    )
+    inside = np.array([[1 - 3e-6, 0.2], [-0.3, -1 + 3e-6], [1 - 3e-6, 1 - 3e-6]])
+    np.testing.assert_allclose(truth.score(inside), -inside, atol=1e-4)
+    outside = np.array([[1 + 3e-6, 0.2], [-0.3, -1 - 3e-6], [5.0, 0.0]])
+    np.testing.assert_array_equal(truth.score(outside), np.zeros((3, 2)))
