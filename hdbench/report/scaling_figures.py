@@ -36,6 +36,19 @@ def loglog_slope(x: np.ndarray, y: np.ndarray) -> float:
     return float(np.polyfit(np.log(x[keep]), np.log(y[keep]), 1)[0])
 
 
+#: Least vertical distance between two slope labels at one line end, in decades of the log axis.
+LABEL_GAP_DECADES = 0.09
+
+
+def _spread(heights: np.ndarray, gap: float) -> np.ndarray:
+    """Sorted `heights` moved apart to at least `gap`, around their mean, so that labels at one
+    line end do not overlap."""
+    moved = heights.copy()
+    for i in range(1, len(moved)):
+        moved[i] = max(moved[i], moved[i - 1] + gap)
+    return moved - (moved.mean() - heights.mean())
+
+
 def _cost_panel(ax, runs: pd.DataFrame, x: str, cost: str) -> None:
     means = runs.groupby(["family", "method", x], as_index=False)[cost].mean()
     # A log axis cannot show 0 (a run that added no memory above its start): left out.
@@ -52,16 +65,26 @@ def _cost_panel(ax, runs: pd.DataFrame, x: str, cost: str) -> None:
         ax=ax,
         legend="full",
     )
-    for (_, _), line in means.groupby(["family", "method"]):
+    methods = sorted(set(runs["method"]))
+    colours = dict(zip(methods, sns.color_palette(n_colors=len(methods)), strict=True))
+    labels = []
+    for (_, method), line in means.groupby(["family", "method"]):
         slope = loglog_slope(line[x].to_numpy(float), line[cost].to_numpy(float))
         if np.isfinite(slope):
             last = line.loc[line[x].idxmax()]
+            labels.append((last[x], np.log10(last[cost]), f"{slope:.2f}", colours[method]))
+    for end in {label[0] for label in labels}:
+        at_end = sorted((label for label in labels if label[0] == end), key=lambda lb: lb[1])
+        heights = _spread(np.array([label[1] for label in at_end]), LABEL_GAP_DECADES)
+        for (_, _, text, colour), height in zip(at_end, heights, strict=True):
             ax.annotate(
-                f"{slope:.2f}",
-                (last[x], last[cost]),
+                text,
+                (end, 10**height),
                 fontsize=7,
+                color=colour,
                 xytext=(3, 0),
                 textcoords="offset points",
+                va="center",
             )
     ticks = sorted(runs[x].unique())
     ax.set(xscale="log", yscale="log", xlabel=x, ylabel=COSTS[cost])

@@ -9,7 +9,7 @@ from hdbench.errors import SpecError
 from hdbench.experiments.scaling import ScalingSpec, main, read_scaling, run_scaling
 from hdbench.oracles import load_oracle
 from hdbench.oracles.spec import validate
-from hdbench.report.scaling_figures import loglog_slope
+from hdbench.report.scaling_figures import _spread, loglog_slope
 
 TINY = {"train_steps": 20, "num_steps": 100}
 
@@ -84,3 +84,11 @@ def test_loglog_slope_recovers_a_power_law() -> None:
     x = np.array([2.0, 4.0, 8.0, 16.0])
     assert loglog_slope(x, 3 * x**1.5) == pytest.approx(1.5)
     assert np.isnan(loglog_slope(np.array([2.0, 2.0]), np.array([1.0, 2.0])))
+
+
+def test_slope_labels_at_one_line_end_are_spread_apart_around_their_mean():
+    heights = np.array([0.50, 0.52, 0.53, 1.40])
+    moved = _spread(heights, 0.09)
+    assert np.all(np.diff(moved) >= 0.09 - 1e-12)
+    assert moved.mean() == pytest.approx(heights.mean())
+    np.testing.assert_array_equal(_spread(np.array([0.0, 1.0]), 0.09), [0.0, 1.0])
