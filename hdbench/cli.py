@@ -16,8 +16,11 @@ import argparse
 import math
 import signal
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.threads import apply_thread_policy
@@ -34,6 +37,8 @@ RUN_SUMMARY_KEYS = (
 )
 
 
+T = TypeVar("T")
+
 EXIT_FAILED_RUNS = 1
 EXIT_BAD_INPUT = 2
 #: Commands that can redo the runs whose rows say `error`.
@@ -47,13 +52,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
     try:
-        signal.signal(signal.SIGTERM, _interrupt)
-        apply_thread_policy()
-        if getattr(args, "methods", None):
-            from hdbench.algorithms.plugins import use_method_dirs
+        with sigterm_as_interrupt():
+            apply_thread_policy()
+            if getattr(args, "methods", None):
+                from hdbench.algorithms.plugins import use_method_dirs
 
-            use_method_dirs(args.methods)
-        return args.handler(args) or 0
+                use_method_dirs(args.methods)
+            return args.handler(args) or 0
     except HdbenchError as error:
         print(f"hdbench: error: {one_line(str(error))}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -62,8 +67,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """SIGTERM raises KeyboardInterrupt in the body, as Ctrl-C would; the previous handler is
+    back afterwards. Only the main thread can take signals: elsewhere nothing changes."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def one_line(text: str) -> str:
@@ -79,48 +98,29 @@ class OneLineParser(argparse.ArgumentParser):
         raise SystemExit(EXIT_BAD_INPUT)
 
 
-def jobs_count(text: str) -> int:
-    """`--jobs`: a count ≥ 1, or -1 for every core."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or not (value >= 1 or value == -1):
-        raise argparse.ArgumentTypeError(
-            f"expected a count ≥ 1, or -1 for every core; got {text!r}"
-        )
-    return value
+def checked_option(
+    convert: Callable[[str], T], ok: Callable[[T], bool], expected: str
+) -> Callable[[str], T]:
+    """An argparse `type`: `convert(text)`, refused in one line unless it parses and is `ok`."""
+
+    def parse(text: str) -> T:
+        try:
+            value = convert(text)
+        except ValueError:
+            value = None
+        if value is None or not ok(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+        return value
+
+    return parse
 
 
-def positive_count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a count ≥ 1, got {text!r}")
-    return value
-
-
-def positive_number(text: str) -> float:
-    """A finite number > 0 (NaN and infinity are not)."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
-
-
-def port_number(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number from 0 to 65535, got {text!r}")
-    return value
+#: `--jobs`: a count ≥ 1, or -1 for every core.
+jobs_count = checked_option(int, lambda v: v >= 1 or v == -1, "a count ≥ 1, or -1 for every core")
+positive_count = checked_option(int, lambda v: v >= 1, "a count ≥ 1")
+#: NaN and infinity are not.
+positive_number = checked_option(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
+port_number = checked_option(int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from hdbench.cli import main
+import signal
+
+import pytest
+
+import hdbench.cli
+from hdbench.cli import list_oracles, main
 from hdbench.oracles import find_specs
 
 
@@ -40,3 +45,20 @@ def test_oracles_marks_a_spec_it_cannot_load_and_exits_non_zero(tmp_path, monkey
     assert captured.err.splitlines() == [
         "hdbench: error: 1 oracle spec(s) cannot be loaded: zz_broken"
     ]
+
+
+def test_sigterm_is_an_interrupt_only_while_a_command_runs(monkeypatch, capsys):
+    """A command takes SIGTERM as Ctrl-C, and leaves the caller's handler as it found it."""
+    before = signal.getsignal(signal.SIGTERM)
+    during = []
+
+    def listing(args):
+        during.append(signal.getsignal(signal.SIGTERM))
+        return list_oracles(args)
+
+    monkeypatch.setattr(hdbench.cli, "list_oracles", listing)
+    assert main(["oracles"]) == 0
+    assert len(during) == 1 and during[0] is not before
+    with pytest.raises(KeyboardInterrupt):
+        during[0](signal.SIGTERM, None)
+    assert signal.getsignal(signal.SIGTERM) is before
