@@ -41,23 +41,28 @@ def plot_metrics(runs: pd.DataFrame, brackets: pd.DataFrame, path: Path) -> Path
         linestyle="none",
         errorbar="se",
         margin_titles=True,
+        legend="full",
     )
     levels = brackets.set_index(["oracle", "bracket", "metric"])["mean"]
     for (metric, oracle), ax in grid.axes_dict.items():
         for bracket, style in (("floor", ":"), ("ceiling", "--")):
             if (oracle, bracket, metric) in levels.index:
                 ax.axhline(levels[(oracle, bracket, metric)], ls=style, c="0.35", lw=1)
-        ax.tick_params(axis="x", labelrotation=60, labelsize=7)
-        ax.set_xlabel("")
+        ax.set(xticks=[], xlabel="")  # the legend names the methods, in the same order
         if direction(metric) == "one":  # ratios: equal factors above and below 1 look equal
             ax.set_yscale("log")
     for metric, ax in zip(metrics, grid.axes[:, 0], strict=True):
         ax.set_ylabel(f"{metric} {ARROWS[direction(metric)]}", fontsize=8)
     grid.set_titles(col_template="{col_name}", row_template="")
-    grid.figure.suptitle(
-        "dotted: floor (uniform samples) · dashed: ceiling (exact target)", y=1.0, fontsize=9
+    sns.move_legend(
+        grid,
+        "upper center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=len(ok["method"].unique()),
+        title="dotted: floor (uniform samples) · dashed: ceiling (exact target)",
+        frameon=False,
     )
-    grid.figure.tight_layout()
+    grid.figure.tight_layout(rect=(0, 0, 1, 0.93))  # the legend above the panels
     return _save(grid.figure, path)
 
 
