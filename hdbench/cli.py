@@ -175,7 +175,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compare.add_argument("--oracle", required=True, help="oracle name or spec file")
     compare.add_argument("--seed", type=int, default=0)
+    compare.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="[METHOD.]KEY=VALUE",
+        help="a parameter of every compared method that has it, or of one: --set R=5 "
+        "--set humangan.num_updates=50",
+    )
+    add_eval_samples(compare)
     compare.add_argument("--out", type=Path, help="folder (default: results/compare/ORACLE)")
+    add_parallel_options(compare)
     add_oracle_dirs(compare)
     add_method_dirs(compare)
     compare.set_defaults(handler=run_compare)
@@ -638,13 +648,42 @@ def run_compare(args: argparse.Namespace) -> int:
         "oracles": [oracle.name],
         "methods": COMPARED_METHODS,
         "seeds": [args.seed],
+        "method_params": per_method_params(args.set, COMPARED_METHODS),
+        **eval_samples(args),
     }
     sweep = validate(SweepSpec, fields, "compare")
     folder = args.out or Path("results") / "compare" / oracle.name
-    runs = run_suite(sweep, folder, args.oracles)
+    runs = run_suite(sweep, folder, args.oracles, args.jobs, args.scheduler)
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
     return failed_runs_exit(runs, "compare")
+
+
+def per_method_params(assignments: Sequence[str], methods: Sequence[str]) -> dict[str, dict]:
+    """`--set` of a comparison as each method's parameters: `METHOD.KEY=VALUE` sets one
+    method's, `KEY=VALUE` every method's that has KEY; a key that none has is refused."""
+    from hdbench.experiments.plan import parse_assignments
+
+    params: dict[str, dict] = {method: {} for method in methods}
+    for key, value in parse_assignments(assignments).items():
+        method, dot, name = key.rpartition(".")
+        if dot and method not in params:
+            raise SpecError(f"--set: {key}: expected one of {', '.join(methods)} before the dot")
+        takers = [method] if dot else [m for m in methods if name in parameter_names(m)]
+        if not takers or name not in parameter_names(takers[0]):
+            whose = method if dot else "any compared method"
+            raise SpecError(f"--set: {key}: not a parameter of {whose}")
+        for taker in takers:
+            params[taker][name] = value
+    return {method: given for method, given in params.items() if given}
+
+
+def parameter_names(method: str) -> set[str]:
+    """The parameter names (and aliases, e.g. `lambda`) that `method` takes."""
+    from hdbench.algorithms.plugins import resolve_method
+
+    fields = resolve_method(method).Params.model_fields
+    return set(fields) | {field.alias for field in fields.values() if field.alias}
 
 
 def run_bench(args: argparse.Namespace) -> int:

@@ -62,3 +62,38 @@ def test_sigterm_is_an_interrupt_only_while_a_command_runs(monkeypatch, capsys):
     with pytest.raises(KeyboardInterrupt):
         during[0](signal.SIGTERM, None)
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+TINY_COMPARISON = [
+    "--set", "train_steps=20", "--set", "num_steps=30", "--set", "R=2",
+    "--set", "humangan.num_updates=2", "--set", "pretrain_steps=10",
+    "--set", "humandiffusion_iter.num_rounds=2",
+    "--eval-samples", "30", "--jobs", "1",
+]  # fmt: skip
+
+
+def test_compare_writes_its_summary_and_figures(tmp_path, capsys):
+    """The papers' comparison end to end through the command line, at tiny settings."""
+    out = tmp_path / "compare"
+    code = main(["compare", "--oracle", "paper_like", "--out", str(out), *TINY_COMPARISON])
+    assert code == 0, capsys.readouterr().err
+    summary = (out / "summary.md").read_text()
+    for method in hdbench.cli.COMPARED_METHODS:
+        assert method in summary
+    for figure in ("metrics", "listening", "samples"):
+        assert (out / "figures" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote {out}" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("assignment", "expected"),
+    [
+        ("no_such_key=1", "--set: no_such_key: not a parameter of any compared method"),
+        ("humangan.train_steps=1", "--set: humangan.train_steps: not a parameter of humangan"),
+        ("nope.R=2", "--set: nope.R: expected one of humangan_truncated, humangan"),
+    ],
+)
+def test_compare_refuses_a_parameter_in_one_line(assignment, expected, capsys):
+    assert main(["compare", "--oracle", "paper_like", "--set", assignment]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err

@@ -64,3 +64,40 @@ def __getattr__(name: str) -> Any:
         globals()["sns"] = seaborn
         return seaborn
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def legend_above(fig, handles: list, labels: list[str], title: str | None = None) -> None:
+    """A figure legend centred above the panels, in as many columns as fit the figure's width
+    (the figure widened when even one column does not), and the panels laid out below it."""
+    renderer = fig.canvas.get_renderer()
+    for columns in range(len(labels), 0, -1):
+        legend = fig.legend(
+            handles,
+            labels,
+            loc="upper center",
+            bbox_to_anchor=(0.5, 1.0),
+            ncol=columns,
+            title=title,
+            frameon=False,
+        )
+        box = legend.get_window_extent(renderer)
+        if box.width <= 0.97 * fig.bbox.width or columns == 1:
+            break
+        legend.remove()
+    if box.width > 0.97 * fig.bbox.width:
+        fig.set_figwidth(box.width / fig.dpi / 0.97)
+    top = 1.0 - (box.height + 0.05 * fig.dpi) / fig.bbox.height
+    fig.tight_layout(rect=(0, 0, 1, top))
+
+
+def log_axis(ax, which: str = "y") -> None:
+    """A log scale on `which` axis with ticks at 1, 2 and 5 per decade labelled as plain
+    numbers (0.2, 0.5, 1, 2): matplotlib's minor labels (3×10⁻¹, 4×10⁻¹, …) run into each
+    other on an axis that spans less than a decade."""
+    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(StrMethodFormatter("{x:g}"))
+    axis.set_minor_formatter(NullFormatter())

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hdbench.report.style import plt, sns
+from hdbench.report.style import log_axis, plt, sns
 from hdbench.report.tables import ARROWS, direction
 
 HEATMAP_METRICS = ("mmd2", "grid_coverage", "var_ratio_target")
@@ -42,7 +42,7 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
         folder.mkdir(parents=True, exist_ok=True)
         row_key, col_key, *rest = (f"param_{k}" for k in own)
         facet = rest[0] if rest else None
-        for metric in [m for m in HEATMAP_METRICS if m in table.columns]:
+        for metric in [m for m in HEATMAP_METRICS if m in table and table[m].notna().any()]:
             facets = sorted(table[facet].unique()) if facet else [None]
             panels = [
                 (table if value is None else table[table[facet] == value]).pivot_table(
@@ -97,7 +97,7 @@ def frontier_points(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.Data
     """The cost–quality frontier of `metric`: per (oracle, method, ratings spent), the best grid
     point's mean and standard error over seeds. Columns oracle, method, num_ratings, mean, se,
     reference."""
-    ok = runs[runs["status"] == "ok"]
+    ok = runs[(runs["status"] == "ok") & np.isfinite(runs[metric].astype(float))]
     ok = ok.assign(reference=ok["reference"].fillna(False) if "reference" in ok else False)
     grouped = ok.groupby(["oracle", "method", *[f"param_{k}" for k in keys]], dropna=False)
     table = grouped.agg(
@@ -154,8 +154,11 @@ def plot_frontier(runs: pd.DataFrame, keys: list[str], path: Path) -> Path | Non
                 capsize=2,
                 **style,
             )
+        if here.empty:  # the metric is not defined on this oracle (e.g. its dimension)
+            ax.text(0.5, 0.5, "not applicable", ha="center", va="center", transform=ax.transAxes)
+            ax.set(xticks=[], yticks=[])
         if (here["num_ratings"] > 0).any():
-            ax.set_xscale("log")
+            log_axis(ax, "x")
         ax.set_title(f"{oracle} · {metric}", fontsize=10)
         ax.set_ylabel(f"{metric} {ARROWS[direction(metric)]}".strip())
         ax.set_xlabel("ratings spent")
