@@ -46,14 +46,21 @@ def view_box(oracle: Oracle, margin: float = 0.08) -> np.ndarray:
     return np.stack([lo - pad, hi + pad], axis=1)
 
 
-def draw_acceptability(ax, oracle: Oracle, box: np.ndarray | None = None, levels: int = 10):
-    """Filled contours of D on `ax` (dim 2) over `box` (2, 2); returns the contour set."""
+def draw_acceptability(
+    ax, oracle: Oracle, box: np.ndarray | None = None, levels: int = 10, outline: bool = False
+):
+    """Filled contours of D on `ax` (dim 2) over `box` (2, 2); returns the contour set. With
+    `outline`, D's level lines are drawn again above everything, so that a dense cloud of
+    samples does not hide D's shape."""
     box = view_box(oracle) if box is None else box
     points, _ = box_grid(box, NUM_GRID)
     shape = (NUM_GRID, NUM_GRID)
     values = oracle.truth(points).reshape(shape)
     x, y = points[:, 0].reshape(shape), points[:, 1].reshape(shape)
-    contours = ax.contourf(x, y, values, levels=np.linspace(0, 1, levels + 1), cmap="YlGnBu")
+    bounds = np.linspace(0, 1, levels + 1)
+    contours = ax.contourf(x, y, values, levels=bounds, cmap="YlGnBu")
+    if outline:
+        ax.contour(x, y, values, levels=bounds[1:-1], colors="0.15", linewidths=0.5, zorder=3)
     ax.set_aspect("equal")
     ax.set_xlim(*box[0])
     ax.set_ylim(*box[1])

@@ -19,6 +19,20 @@ from hdbench.report.oracle_figure import (
 from hdbench.report.style import plt
 
 SAMPLE_COLOUR = "#4e79a7"
+#: Most particles drawn in a panel: more turn the panel into a blot that hides D.
+MAX_SHOWN = 800
+
+
+def thinned_points(points: np.ndarray) -> np.ndarray:
+    """At most `MAX_SHOWN` of `points` (n, dim), evenly strided (particles are exchangeable)."""
+    return points[:: -(-len(points) // MAX_SHOWN)]
+
+
+def scatter_samples(ax, points: np.ndarray, size: float) -> None:
+    """Particles in the sample colour, thinned to `MAX_SHOWN`, translucent where dense."""
+    drawn = thinned_points(points)
+    alpha = 0.9 if len(drawn) < 300 else 0.55
+    ax.scatter(*on_plane(drawn).T, s=size, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2, alpha=alpha)
 
 
 def _save(fig, path: Path) -> Path:
@@ -81,14 +95,21 @@ def plot_chain(oracle: Oracle, snapshots: dict[int, np.ndarray], path: Path) -> 
     fig, axes = plt.subplots(1, len(shown), figsize=(3.2 * len(shown), 3.4), squeeze=False)
     for ax, step in zip(axes[0], shown, strict=True):
         if oracle.dim == 2:
-            draw_acceptability(ax, oracle, box)
+            draw_acceptability(ax, oracle, box, outline=True)
         ax.scatter(*on_plane(oracle.real_data).T, s=8, c=REAL_COLOUR, lw=0, alpha=0.8)
-        ax.scatter(*on_plane(snapshots[step]).T, s=6, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
+        scatter_samples(ax, snapshots[step], size=6)
         ax.set_title("start (real data)" if step == 0 else f"step {step}", fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
+    num = len(snapshots[steps[-1]])
+    thinned = (
+        f", {len(thinned_points(snapshots[steps[-1]]))} of {num} particles"
+        if num > MAX_SHOWN
+        else ""
+    )
     fig.suptitle(
-        f"{oracle.name}: real data (orange) and chain (blue){plane_note(oracle.dim)}", fontsize=10
+        f"{oracle.name}: real data (orange) and chain (blue){thinned}{plane_note(oracle.dim)}",
+        fontsize=10,
     )
     fig.tight_layout()
     return _save(fig, path)
@@ -111,15 +132,14 @@ def plot_gradient_fields(oracle: Oracle, arrays: dict[str, np.ndarray], path: Pa
         length = np.linalg.norm(vectors, axis=1, keepdims=True)
         unit = on_plane(vectors) / np.where(length > 0, length, 1)
         colour = np.log10(length[:, 0] + 1e-6)
-        ax.quiver(*on_plane(points).T, *unit.T, colour, cmap="magma", scale=30, width=0.004)
+        arrows = ax.quiver(
+            *on_plane(points).T, *unit.T, colour, cmap="magma", scale=30, width=0.004
+        )
+        fig.colorbar(arrows, ax=ax, shrink=0.8, pad=0.02, label="log₁₀ |gradient|")
         ax.set_title(title, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    fig.suptitle(
-        f"{oracle.name}: direction of the gradient (colour: log₁₀ of its length)"
-        f"{plane_note(oracle.dim)}",
-        fontsize=10,
-    )
+    fig.suptitle(f"{oracle.name}: direction of the gradient{plane_note(oracle.dim)}", fontsize=10)
     fig.tight_layout()
     return _save(fig, path)
 
@@ -140,10 +160,10 @@ def plot_final_samples(
         for i, method in enumerate(methods):
             ax = axes[0, i] if single else axes[i, j]
             if oracle.dim == 2:
-                draw_acceptability(ax, oracle, box)
+                draw_acceptability(ax, oracle, box, outline=True)
             samples = finals.get((oracle.name, method))
             if samples is not None:
-                ax.scatter(*on_plane(samples).T, s=4, c=SAMPLE_COLOUR, edgecolors="white", lw=0.2)
+                scatter_samples(ax, samples, size=4)
             else:
                 ax.text(0.5, 0.5, "failed", transform=ax.transAxes, ha="center")
             ax.set_xticks([])

@@ -32,18 +32,23 @@ def render_points(space: SpeechSpace, points: np.ndarray, folder: Path) -> list[
         write_wav(w, space.config.sample_rate, folder / f"sample_{i:03d}.wav")
         for i, w in enumerate(waveforms)
     ]
-    plot_spectrograms(
-        waveforms[:4], space.config.sample_rate, points[:4], folder / "spectrograms.png"
-    )
+    plot_spectrograms(waveforms, space.config.sample_rate, points, folder / "spectrograms.png")
     return paths
 
 
 def plot_spectrograms(
     waveforms: list[np.ndarray], sample_rate: int, points: np.ndarray, path: Path
 ) -> Path:
-    """Wide-band spectrograms (5-ms windows, so formants show as bands), one panel a waveform."""
-    fig, axes = plt.subplots(1, len(waveforms), figsize=(3.2 * len(waveforms), 3.0), squeeze=False)
-    for ax, waveform, point in zip(axes[0], waveforms, points, strict=True):
+    """Wide-band spectrograms (5-ms windows, so formants show as bands), one panel a waveform,
+    five to a row."""
+    columns = min(len(waveforms), 5)
+    rows = -(-len(waveforms) // columns)
+    fig, axes = plt.subplots(
+        rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False, sharey=True
+    )
+    for ax in axes.flat[len(waveforms) :]:
+        ax.set_visible(False)
+    for ax, waveform, point in zip(axes.flat, waveforms, points, strict=False):
         frequency, time, power = spectrogram(
             waveform, sample_rate, nperseg=80, noverlap=60, nfft=512
         )
@@ -58,7 +63,8 @@ def plot_spectrograms(
         ax.set_ylim(0, 5)
         ax.set_xlabel("time (s)")
         ax.set_title(f"x = ({', '.join(f'{v:.2f}' for v in point)})", fontsize=8)
-    axes[0, 0].set_ylabel("frequency (kHz)")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("frequency (kHz)")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)

@@ -13,10 +13,20 @@ import pandas as pd
 import pytest
 
 from hdbench.algorithms import ALGORITHMS
-from hdbench.oracles import find_specs
+from hdbench.oracles import find_specs, load_oracle
+from hdbench.report.oracle_figure import plot_oracle
+from hdbench.report.run_figures import (
+    MAX_SHOWN,
+    plot_chain,
+    plot_convergence,
+    plot_final_samples,
+    plot_gradient_fields,
+    thinned_points,
+)
 from hdbench.report.style import plt
 from hdbench.report.suite_figures import FIGURE_METRICS, plot_listening, plot_metrics
 from hdbench.report.sweep_figures import FRONTIER_METRICS, plot_frontier, plot_heatmaps
+from hdbench.speech.audio import plot_spectrograms
 
 METHODS = list(ALGORITHMS)
 ORACLES = list(find_specs())
@@ -200,3 +210,59 @@ def test_the_checker_sees_a_clipped_legend_and_overlapping_labels(checked_saves,
     plt.close(fig)
     faults = checked_saves[str(tmp_path / "bad.png")]
     assert any("legend" in f for f in faults) and any("x tick labels" in f for f in faults)
+
+
+def test_run_figures_keep_d_visible_under_many_particles(checked_saves, tmp_path):
+    """A run's figures at a suite's particle count: at most MAX_SHOWN particles drawn, D's level
+    lines above them, the gradient colours explained by a colour bar."""
+    oracle = load_oracle("paper_like")
+    rng = np.random.default_rng(0)
+    cloud = oracle.truth.sample(3000, rng)
+    arrays = {
+        "periphery": cloud[:200],
+        "nes_grad": -cloud[:200],
+        "regularised_grad": -cloud[:200],
+        "field_points": cloud[:100],
+        "learned_score": -cloud[:100],
+    }
+    trace = pd.DataFrame({"step": [0, 500, 1000], "mmd2": [0.1, 0.02, 0.01]})
+    trace["var_ratio_target"] = [0.2, 0.8, 1.0]
+    paths = [
+        plot_chain(oracle, {0: cloud, 500: cloud, 1000: cloud}, tmp_path / "chain.png"),
+        plot_gradient_fields(oracle, arrays, tmp_path / "gradient_fields.png"),
+        plot_convergence(trace, {"mmd2": 0.005}, tmp_path / "convergence.png"),
+        plot_final_samples([oracle], METHODS, {}, tmp_path / "samples_one.png"),
+        plot_oracle(oracle, tmp_path / "oracle.png", num_target=300),
+    ]
+    assert_drawn_well(checked_saves, paths)
+    assert len(thinned_points(cloud)) <= MAX_SHOWN < len(cloud)
+
+
+def test_gradient_fields_have_a_colour_bar(tmp_path):
+    oracle = load_oracle("paper_like")
+    points = np.random.default_rng(0).standard_normal((50, 2))
+    arrays = dict.fromkeys(("periphery", "field_points"), points)
+    arrays |= dict.fromkeys(("nes_grad", "regularised_grad", "learned_score"), -points)
+    captured = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: captured.append(fig)
+        )
+        plot_gradient_fields(oracle, arrays, tmp_path / "fields.png")
+    labels = [ax.get_ylabel() for ax in captured[0].axes]
+    assert labels.count("log₁₀ |gradient|") == 3
+
+
+def test_the_spectrogram_sheet_shows_every_sample(checked_saves, tmp_path):
+    rng = np.random.default_rng(0)
+    waveforms = [rng.standard_normal(4000) for _ in range(10)]
+    path = plot_spectrograms(waveforms, 16000, rng.standard_normal((10, 2)), tmp_path / "s.png")
+    assert_drawn_well(checked_saves, [path])
+    assert path.stat().st_size > 0
+    with pytest.MonkeyPatch.context() as patch:
+        captured = []
+        patch.setattr(
+            matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: captured.append(fig)
+        )
+        plot_spectrograms(waveforms, 16000, np.zeros((10, 2)), tmp_path / "t.png")
+    assert sum(ax.get_visible() for ax in captured[0].axes) == 10
