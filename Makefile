@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: setup test bench bench-quick discovery sweep frontier scaling reference lint format perf clean
+.PHONY: setup test dist bench bench-quick discovery sweep frontier scaling reference lint format perf clean
 
 setup: $(STAMP)
 
@@ -20,6 +20,24 @@ $(STAMP): pyproject.toml
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# A wheel and an sdist in dist/, each installed in a clean virtual environment (torch pinned
+# first, as above) and smoke-tested there, outside the checkout: --version and a tiny run.
+SMOKE_RUN := run --oracle paper_like --method data_diffusion --set train_steps=20 \
+	--set num_steps=20 --eval-samples 50
+dist: $(STAMP)
+	rm -rf dist build/smoke
+	$(BIN)/python -m build --outdir dist . > build/dist.log 2>&1 || (cat build/dist.log; false)
+	for archive in dist/*.whl dist/*.tar.gz; do \
+		env=build/smoke/$$(basename $$archive); \
+		$(PYTHON) -m venv $$env && \
+		$$env/bin/pip install --quiet torch==2.13.0 && \
+		$$env/bin/pip install --quiet $$archive && \
+		(cd build/smoke && $$OLDPWD/$$env/bin/hdbench --version && \
+			$$OLDPWD/$$env/bin/hdbench $(SMOKE_RUN) --out run-$$(basename $$archive)) \
+		|| exit 1; \
+	done
+	@echo "dist: $$(ls dist) installed and ran in clean environments"
 
 bench: $(STAMP)
 	$(BIN)/hdbench bench --suite standard --out $(RESULTS)

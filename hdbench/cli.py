@@ -123,10 +123,26 @@ positive_number = checked_option(float, lambda v: math.isfinite(v) and v > 0, "a
 port_number = checked_option(int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
 
 
+class VersionAction(argparse.Action):
+    """`--version`: the release and, from a checkout, its git revision (asked of git only when
+    the option is given)."""
+
+    def __init__(self, option_strings: list[str], dest: str, **kwargs: object) -> None:
+        help_ = "print the version (and the git revision of a checkout) and exit"
+        super().__init__(option_strings, dest, nargs=0, help=help_)
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        from hdbench.version import version_line
+
+        print(version_line())
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(
         prog="hdbench", description="Benchmark human-in-the-loop generative models."
     )
+    parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
 
     oracles = commands.add_parser("oracles", help="list the oracles, or draw one")

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import signal
+from pathlib import Path
 
 import pytest
 
+import hdbench
+import hdbench.bundled
 import hdbench.cli
+from hdbench.bundled import project_folder
 from hdbench.cli import list_oracles, main
 from hdbench.oracles import find_specs
 
@@ -97,3 +101,19 @@ def test_compare_refuses_a_parameter_in_one_line(assignment, expected, capsys):
     assert main(["compare", "--oracle", "paper_like", "--set", assignment]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and expected in err
+
+
+def test_version_names_the_release_and_the_checkout(capsys):
+    assert main(["--version"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith(f"hdbench {hdbench.__version__} (git ")
+
+
+def test_an_installed_package_finds_its_bundled_specs(tmp_path, monkeypatch):
+    """Outside a checkout (a wheel in site-packages) the spec folders are the wheel's copies."""
+    monkeypatch.setattr(hdbench.bundled, "PACKAGE", tmp_path / "site-packages" / "hdbench")
+    assert (
+        project_folder("oracles") == tmp_path / "site-packages" / "hdbench" / "bundled" / "oracles"
+    )
+    monkeypatch.undo()
+    assert project_folder("oracles") == Path(hdbench.__file__).resolve().parents[1] / "oracles"

@@ -17,6 +17,7 @@ from typing import Any
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from hdbench.algorithms.plugins import resolve_method
+from hdbench.bundled import project_folder
 from hdbench.errors import SpecError
 from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments.run import RunSpec, oracle_spec_hash
@@ -24,7 +25,7 @@ from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import find_specs
 from hdbench.oracles.spec import UserModel, read_toml, validate
 
-BENCHMARKS_DIR = Path(__file__).resolve().parents[2] / "benchmarks"
+BENCHMARKS_DIR = project_folder("benchmarks")
 
 
 class SweepSpec(UserModel):

@@ -11,12 +11,13 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from hdbench.bundled import project_folder
 from hdbench.errors import SpecError
 from hdbench.oracles.oracle import Oracle, kind_params
 from hdbench.oracles.spec import OracleSpec, read_spec
 
 ENV_VAR = "HDBENCH_ORACLES"
-BUNDLED_DIR = Path(__file__).resolve().parents[2] / "oracles"
+BUNDLED_DIR = project_folder("oracles")
 
 
 def search_path(extra_dirs: Sequence[Path | str] = ()) -> list[Path]:
