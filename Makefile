@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: setup test dist bench bench-quick discovery sweep frontier scaling reference lint format perf clean
+.PHONY: setup test docs dist bench bench-quick discovery sweep frontier scaling reference lint format perf clean
 
 setup: $(STAMP)
 
@@ -15,11 +15,17 @@ $(STAMP): pyproject.toml
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e '.[test,speech,web]'
+	$(BIN)/pip install --quiet -e '.[test,speech,web,docs]'
 	touch $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/pytest -q
+
+# The documentation site in site/, strict: a broken link or anchor is an error (not with
+# --quiet, which hides the warnings that strict mode counts).
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict
+	@echo "docs: wrote site/index.html"
 
 # A wheel and an sdist in dist/, each installed in a clean virtual environment (torch pinned
 # first, as above) and smoke-tested there, outside the checkout: --version and a tiny run.
@@ -70,12 +76,12 @@ perf: $(STAMP)
 	$(BIN)/python benchmarks/perf_table.py $(RESULTS)/perf/benchmarks.json
 
 lint: $(STAMP)
-	$(BIN)/ruff check hdbench tests benchmarks examples
-	$(BIN)/ruff format --check hdbench tests benchmarks examples
+	$(BIN)/ruff check hdbench tests benchmarks examples docs setup.py
+	$(BIN)/ruff format --check hdbench tests benchmarks examples docs setup.py
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix hdbench tests benchmarks examples
-	$(BIN)/ruff format hdbench tests benchmarks examples
+	$(BIN)/ruff check --fix hdbench tests benchmarks examples docs setup.py
+	$(BIN)/ruff format hdbench tests benchmarks examples docs setup.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info
