@@ -385,7 +385,7 @@ case(
         "--oracle",
         "paper_like",
         "--method",
-        "hdbench.algorithms.base:starting_points",
+        "hdbench.methods.base:starting_points",
         "--out",
         "run",
     ],

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 import torch
 
-from hdbench.algorithms import ALGORITHMS
 from hdbench.experiments.run import RunSpec, execute
+from hdbench.methods import METHODS
 from hdbench.models.score_network import (
     CHUNK_ROWS,
     ScoreNetwork,
@@ -144,7 +144,7 @@ def test_bare_forward(benchmark, network, num_particles):
     benchmark.pedantic(forward, rounds=2000 if num_particles < 1000 else 100, warmup_rounds=5)
 
 
-@pytest.mark.parametrize("method", sorted(ALGORITHMS))
+@pytest.mark.parametrize("method", sorted(METHODS))
 def test_whole_default_run(benchmark, method):
     """A whole run at the defaults on paper_like: queries, training, 10⁴ Langevin steps,
     metrics, through `execute`; extra_info holds the row's `wall_time` (the method alone)."""

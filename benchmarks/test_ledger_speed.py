@@ -18,7 +18,7 @@ def batch_and_ratings():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(NUM_TRIALS, 2)) * 10
     delta = rng.normal(size=(NUM_TRIALS, 2))
-    from hdbench.oracles.trials import TrialBatch
+    from hdbench.protocol.trials import TrialBatch
 
     batch = TrialBatch.paired(x + delta, x - delta)
     panel = oracle.panel(seed=0)

@@ -143,13 +143,13 @@ def sweep_schema() -> str:
 
 
 def method_parameters() -> str:
-    from hdbench.algorithms import ALGORITHMS
+    from hdbench.methods import METHODS
 
     return "\n".join(
         model_table(method.Params, f"`{name}`", "###").replace(
             "\n\n|", f"\n\n{method.description}\n\n|", 1
         )
-        for name, method in ALGORITHMS.items()
+        for name, method in METHODS.items()
     )
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import signal
 import sys
 import threading
@@ -22,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
+from hdbench import files
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.threads import apply_thread_policy
 
@@ -55,9 +57,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         with sigterm_as_interrupt():
             apply_thread_policy()
             if getattr(args, "methods", None):
-                from hdbench.algorithms.plugins import use_method_dirs
+                from hdbench.methods.plugins import use_method_dirs
 
                 use_method_dirs(args.methods)
+            if getattr(args, "time_limit", None) is not None:
+                from hdbench.studies.guard import TIME_LIMIT_VARIABLE
+
+                # In the environment, as --methods is, so that worker processes have it too.
+                os.environ[TIME_LIMIT_VARIABLE] = repr(args.time_limit)
             return args.handler(args) or 0
     except HdbenchError as error:
         print(f"hdbench: error: {one_line(str(error))}", file=sys.stderr)
@@ -121,6 +128,7 @@ positive_count = checked_option(int, lambda v: v >= 1, "a count ≥ 1")
 #: NaN and infinity are not.
 positive_number = checked_option(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 port_number = checked_option(int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
+seconds_count = checked_option(float, lambda v: math.isfinite(v) and v >= 0, "seconds ≥ 0")
 
 
 class VersionAction(argparse.Action):
@@ -144,6 +152,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action=VersionAction)
     commands = parser.add_subparsers(dest="command", required=True)
+
+    methods = commands.add_parser(
+        "methods", help="list the methods, bundled and your own, with their parameters"
+    )
+    add_method_dirs(methods, runs=False)
+    methods.set_defaults(handler=list_methods)
 
     oracles = commands.add_parser("oracles", help="list the oracles, or draw one")
     add_oracle_dirs(oracles)
@@ -275,7 +289,8 @@ def add_parallel_options(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def add_method_dirs(parser: argparse.ArgumentParser) -> None:
+def add_method_dirs(parser: argparse.ArgumentParser, runs: bool = True) -> None:
+    """`--methods DIR`; and `--time-limit` where the command runs methods (`runs`)."""
     parser.add_argument(
         "--methods",
         type=Path,
@@ -284,6 +299,14 @@ def add_method_dirs(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="a folder of your own methods, one module each (also: HDBENCH_METHODS)",
     )
+    if runs:
+        parser.add_argument(
+            "--time-limit",
+            type=seconds_count,
+            metavar="SECONDS",
+            help="most seconds one call of a method may take (default: an hour; 0: no limit; "
+            "also: HDBENCH_TIME_LIMIT)",
+        )
 
 
 def add_study_commands(commands) -> None:
@@ -393,7 +416,7 @@ def add_retry_option(parser: argparse.ArgumentParser) -> None:
 
 
 def add_eval_samples(parser: argparse.ArgumentParser) -> None:
-    from hdbench.evaluation import NUM_EVAL_SAMPLES
+    from hdbench.protocol import NUM_EVAL_SAMPLES
 
     parser.add_argument(
         "--eval-samples",
@@ -417,6 +440,29 @@ def add_oracle_dirs(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="another folder of oracle specs (also: HDBENCH_ORACLES)",
     )
+
+
+def list_methods(args: argparse.Namespace) -> int:
+    """One line per method (name, bundled or plug-in, description) and one of its parameters
+    with their defaults; a plug-in that cannot be loaded is marked and makes the exit code
+    non-zero."""
+    from hdbench.methods.plugins import describe_methods
+
+    rows = describe_methods()
+    width = max((len(name) for name, *_ in rows), default=0)
+    broken = [name for name, _, description, _ in rows if description.startswith("cannot load")]
+    for name, origin, description, params in rows:
+        mark = "✗ " if name in broken else ""
+        print(f"{name:<{width}}  {origin:<7}  {mark}{one_line(description)}")
+        if params:
+            print(f"{'':<{width}}  {'':<7}  parameters: {params}")
+    if broken:
+        print(
+            f"hdbench: error: {len(broken)} method(s) cannot be loaded: {', '.join(broken)}",
+            file=sys.stderr,
+        )
+        return EXIT_BAD_INPUT
+    return 0
 
 
 def list_oracles(args: argparse.Namespace) -> int:
@@ -468,14 +514,13 @@ def show_oracle(args: argparse.Namespace) -> None:
 def run_one(args: argparse.Namespace) -> int:
     from hdbench.experiments import store
     from hdbench.experiments.preflight import check_memory, check_output
-    from hdbench.experiments.run import check_budget, execute
+    from hdbench.experiments.run import RunPlan, execute
     from hdbench.metrics import TruthContext
     from hdbench.oracles import load_oracle
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = run_spec_of(args, oracle, "run")
-    spec.resolved_params()  # a bad parameter is refused here, before anything is computed
-    check_budget(spec, oracle)
+    RunPlan.build(spec, oracle)  # a bad parameter or budget is refused before anything runs
     if args.replay is not None:
         from hdbench.studies.ledger import Ledger
 
@@ -495,7 +540,7 @@ def run_spec_of(args: argparse.Namespace, oracle, where: str):
     on `oracle`."""
     from hdbench.experiments.plan import parse_assignments
     from hdbench.experiments.run import RunSpec
-    from hdbench.oracles.spec import validate
+    from hdbench.validation import validate
 
     fields = {
         "oracle": oracle.name,
@@ -542,20 +587,19 @@ def write_run_outputs(oracle, context, result, folder: Path) -> int:
 
 def study_start(args: argparse.Namespace) -> None:
     from hdbench.experiments.preflight import check_output
-    from hdbench.experiments.run import check_budget
+    from hdbench.experiments.run import RunPlan
+    from hdbench.experiments.study import Study
     from hdbench.oracles import load_oracle
-    from hdbench.studies.study import Study
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = run_spec_of(args, oracle, "study")
-    spec.resolved_params()
-    check_budget(spec, oracle)  # before the folder is made
+    RunPlan.build(spec, oracle)  # before the folder is made
     check_output(args.folder, "DIR")
     proceed_study(Study.create(args.folder, spec, oracle), wait=False)
 
 
 def study_resume(args: argparse.Namespace) -> None:
-    from hdbench.studies.study import Study
+    from hdbench.experiments.study import Study
 
     proceed_study(Study.open(args.folder, args.oracles), wait=args.wait)
 
@@ -564,9 +608,9 @@ def proceed_study(study, wait: bool, poll_interval: float = 0.5) -> None:
     """Take a study as far as its answers go; with `wait`, until it is finished."""
     import time
 
+    from hdbench.experiments.study import waiting_line
     from hdbench.metrics import TruthContext
     from hdbench.studies.loop import Waiting
-    from hdbench.studies.study import waiting_line
 
     while isinstance(outcome := study.proceed(), Waiting):
         if not wait:
@@ -578,14 +622,14 @@ def proceed_study(study, wait: bool, poll_interval: float = 0.5) -> None:
 
 
 def study_status(args: argparse.Namespace) -> None:
-    from hdbench.studies.study import Study
+    from hdbench.experiments.study import Study
 
     print("\n".join(Study.open(args.folder, args.oracles).status()))
 
 
 def study_answer(args: argparse.Namespace) -> None:
+    from hdbench.experiments.study import Study, answer, follow
     from hdbench.oracles import load_oracle
-    from hdbench.studies.study import Study, answer, follow
 
     study = Study.open(args.folder, args.oracles)
     oracle = load_oracle(args.oracle, args.oracles)
@@ -597,7 +641,6 @@ def study_answer(args: argparse.Namespace) -> None:
 
 
 def ledger_export(args: argparse.Namespace) -> None:
-    from hdbench.experiments import store
     from hdbench.experiments.preflight import check_output_file
     from hdbench.studies.ledger import Ledger, ledger_table
 
@@ -609,13 +652,13 @@ def ledger_export(args: argparse.Namespace) -> None:
         raise SpecError(f"--out: expected a .{args.to} file (--to {args.to}), got {out}")
     with Ledger(args.ledger, create=False) as ledger:
         table = ledger_table(ledger)
-    store.write_frame(table, out)
+    files.write_frame(table, out)
     print(f"wrote {len(table):,} ratings to {out}")
 
 
 def serve_study(args: argparse.Namespace) -> None:
+    from hdbench.experiments.study import Study
     from hdbench.serve.server import PageOptions, check_address, screening_rule, serve
-    from hdbench.studies.study import Study
 
     check_address(args.host, args.port)
     Study.open(args.folder, args.oracles)  # a folder without a study is one line, and not made
@@ -656,7 +699,7 @@ def run_compare(args: argparse.Namespace) -> int:
     from hdbench.experiments.plan import SweepSpec
     from hdbench.experiments.suite import run_suite
     from hdbench.oracles import load_oracle
-    from hdbench.oracles.spec import validate
+    from hdbench.validation import validate
 
     oracle = load_oracle(args.oracle, args.oracles)
     fields = {
@@ -696,7 +739,7 @@ def per_method_params(assignments: Sequence[str], methods: Sequence[str]) -> dic
 
 def parameter_names(method: str) -> set[str]:
     """The parameter names (and aliases, e.g. `lambda`) that `method` takes."""
-    from hdbench.algorithms.plugins import resolve_method
+    from hdbench.methods.plugins import resolve_method
 
     fields = resolve_method(method).Params.model_fields
     return set(fields) | {field.alias for field in fields.values() if field.alias}
@@ -738,7 +781,7 @@ def speech_render(args: argparse.Namespace) -> None:
     import numpy as np
 
     from hdbench.oracles import load_oracle
-    from hdbench.speech.audio import render_points
+    from hdbench.report.speech_figures import render_points
 
     spec_path, samples_path = args.run_dir / "spec.json", args.run_dir / "samples.npy"
     if not spec_path.exists() or not samples_path.exists():
@@ -761,7 +804,7 @@ def speech_render(args: argparse.Namespace) -> None:
 def run_reference(args: argparse.Namespace) -> int:
     import shutil
 
-    from hdbench.experiments import reference, store
+    from hdbench.experiments import reference
     from hdbench.experiments.plan import read_sweep
     from hdbench.experiments.suite import run_suite
 
@@ -771,7 +814,7 @@ def run_reference(args: argparse.Namespace) -> int:
     shutil.rmtree(scratch, ignore_errors=True)
     runs = run_suite(sweep, scratch, n_jobs=args.jobs, scheduler=args.scheduler)
     path = reference.write_reference(reference.build_reference(runs, sweep), out)
-    store.write_text((scratch / "summary.md").read_text(), out / "summary.md")
+    files.write_text((scratch / "summary.md").read_text(), out / "summary.md")
     for name in ("metrics", "samples"):
         shutil.copyfile(scratch / "figures" / f"{name}.png", out / f"{name}.png")
     print(f"wrote {path}; `git diff {out}` shows what moved")
@@ -781,9 +824,10 @@ def run_reference(args: argparse.Namespace) -> int:
 def run_sweep(args: argparse.Namespace) -> int:
     from hdbench.experiments.executor import run_specs
     from hdbench.experiments.plan import SweepSpec, parse_assignments, parse_grid, read_sweep
-    from hdbench.experiments.store import figure_path, write_text
-    from hdbench.oracles.spec import validate
+    from hdbench.experiments.store import figure_path
+    from hdbench.files import write_text
     from hdbench.report.sweep_figures import plot_frontier, plot_heatmaps, sweep_markdown
+    from hdbench.validation import validate
 
     if args.file:
         given = [

@@ -24,3 +24,14 @@ class RatingsNotReadyError(HdbenchError):
 class ExactSamplingError(HdbenchError):
     """The exact target p_D cannot be sampled: too costly for its kind, or a sampler's limit was
     reached; the message says which and what to change."""
+
+
+class WriteFailedError(HdbenchError):
+    """A file could not be written (disk full, file-size limit, no permission): the message names
+    the file and the reason; nothing half-written is left under its name."""
+
+
+class MethodError(HdbenchError):
+    """A method broke the protocol at the harness's boundary: it ran past its time limit, spent
+    more than it planned, or handed back output that cannot be used; the message names the method
+    and the field."""

@@ -1,4 +1,4 @@
-"""One generic registry for every kind of plug-in: oracle kinds, metrics, algorithms, samplers."""
+"""One generic registry for every kind of plug-in: oracle kinds, metrics, methods, samplers."""
 
 from __future__ import annotations
 

@@ -20,7 +20,8 @@ from hdbench.metrics import TruthContext
 from hdbench.oracles import Oracle, TrialBatch, find_specs
 from hdbench.oracles.oracle import kind_params
 from hdbench.oracles.real_data import real_data_params
-from hdbench.oracles.spec import OracleSpec, read_toml, validate
+from hdbench.oracles.spec import OracleSpec
+from hdbench.validation import read_toml, validate
 
 BUNDLED = {name: read_toml(path, "spec") for name, path in find_specs().items()}
 #: Fields a spec may set even where a bundled one leaves them out.
@@ -221,7 +222,7 @@ def nothing_computes(monkeypatch, tmp_path):
     monkeypatch.setattr("hdbench.experiments.executor._run_resiliently", reached)
     monkeypatch.setattr("hdbench.experiments.suite.run_oracle_suite", reached)
     monkeypatch.setattr("hdbench.report.oracle_figure.plot_oracle", reached)
-    monkeypatch.setattr("hdbench.speech.audio.render_points", reached)
+    monkeypatch.setattr("hdbench.report.speech_figures.render_points", reached)
 
 
 @settings(

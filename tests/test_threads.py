@@ -9,9 +9,9 @@ import sys
 import pytest
 import torch
 
-from hdbench.algorithms import ALGORITHMS
 from hdbench.errors import SpecError
 from hdbench.experiments.run import RunSpec, execute
+from hdbench.methods import METHODS
 from hdbench.threads import (
     RUNTIME_VARIABLES,
     THREADS_VARIABLE,
@@ -79,7 +79,7 @@ def test_the_entry_point_applies_the_policy_after_torch_is_imported(two_threads)
 
 
 def test_execute_runs_the_method_on_one_thread_and_restores_the_callers(two_threads, monkeypatch):
-    method = ALGORITHMS["humandiffusion"]
+    method = METHODS["humandiffusion"]
     seen = []
     original = type(method).finish
 

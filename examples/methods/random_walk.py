@@ -13,12 +13,18 @@ from __future__ import annotations
 import numpy as np
 from pydantic import Field
 
-from hdbench.algorithms.base import AlgorithmOutput, AlgorithmParams, Problem, starting_points
-from hdbench.algorithms.state import MethodState
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import (
+    MethodOutput,
+    MethodParams,
+    MethodState,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    starting_points,
+)
 
 
-class RandomWalkParams(AlgorithmParams):
+class RandomWalkParams(MethodParams):
     num_particles: int = Field(200, ge=1)
     num_rounds: int = Field(20, ge=0)
     step: float = Field(0.5, gt=0, description="sd of a proposed step")
@@ -51,7 +57,7 @@ class RandomWalk:
         return state
 
     def finish(self, params, problem, state: MethodState):
-        return AlgorithmOutput(state.arrays["particles"])
+        return MethodOutput(state.arrays["particles"])
 
 
 method = RandomWalk

@@ -20,7 +20,7 @@ which is σ times that; the two agree at the paper's σ_NES = 1. Note that no no
 removes the smoothing: NES estimates ∇D_σ, not ∇D, and at σ = 1 on unit-scale data the two
 differ noticeably (by about a quarter on the `paper_like` oracle).
 
-One estimator serves both algorithms, so a comparison between them differs only in the trial
+One estimator serves both methods, so a comparison between them differs only in the trial
 type, never in σ, R, the perturbation draws or the normalisation.
 
 Shapes: points x (num_points, dim); perturbations Δ (num_points, R, dim); differences
@@ -37,7 +37,7 @@ from typing import Literal, get_args
 import numpy as np
 
 from hdbench.errors import SpecError
-from hdbench.oracles.trials import RatingBatch, TrialBatch, TrialKind
+from hdbench.protocol.trials import RatingBatch, TrialBatch, TrialKind
 
 Normalisation = Literal["unbiased", "paper"]
 

@@ -14,12 +14,13 @@ from pathlib import Path
 import pandas as pd
 from tqdm import tqdm
 
-from hdbench.evaluation import NUM_EVAL_SAMPLES
+from hdbench import files
 from hdbench.experiments import store
 from hdbench.metrics import TruthContext, evaluate, floor_and_ceiling
 from hdbench.metrics.evaluate import uniform_box_samples
 from hdbench.metrics.listening import listening_test
 from hdbench.oracles import Oracle
+from hdbench.protocol import NUM_EVAL_SAMPLES
 from hdbench.report.oracle_figure import plot_oracle
 from hdbench.report.tables import brackets_markdown
 from hdbench.rng import named_generator
@@ -95,7 +96,7 @@ def run_oracle_suite(
         tables.append(bracket_oracle(oracle, num_samples))
     frame = pd.concat(tables, ignore_index=True)
     store.write_table(frame, folder, "brackets")
-    store.write_text(brackets_markdown(frame), folder / "summary.md")
+    files.write_text(brackets_markdown(frame), folder / "summary.md")
     return frame
 
 

@@ -16,14 +16,14 @@ from typing import Any
 
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from hdbench.algorithms.plugins import resolve_method
 from hdbench.bundled import project_folder
 from hdbench.errors import SpecError
-from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments.run import RunSpec, oracle_spec_hash
+from hdbench.methods.plugins import resolve_method
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import find_specs
-from hdbench.oracles.spec import UserModel, read_toml, validate
+from hdbench.protocol import NUM_EVAL_SAMPLES
+from hdbench.validation import UserModel, read_toml, validate
 
 BENCHMARKS_DIR = project_folder("benchmarks")
 

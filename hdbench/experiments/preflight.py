@@ -23,7 +23,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from hdbench.errors import SpecError
-from hdbench.experiments.run import RunSpec, check_budget
+from hdbench.experiments.run import RunPlan, RunSpec
 from hdbench.memory import GIB, available_bytes
 from hdbench.oracles.oracle import Oracle
 
@@ -152,7 +152,7 @@ def check_budgets(specs: Sequence[RunSpec], oracle_dirs: Sequence[Path] = ()) ->
             continue
         if spec.oracle not in oracles:
             oracles[spec.oracle] = load_oracle(spec.oracle, oracle_dirs)
-        check_budget(spec, oracles[spec.oracle])
+        RunPlan.build(spec, oracles[spec.oracle])
 
 
 def check_runs(

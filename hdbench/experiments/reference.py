@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hdbench import files
 from hdbench.errors import SpecError
-from hdbench.experiments import store
 from hdbench.experiments.plan import SweepSpec
 from hdbench.report.tables import direction
 from hdbench.rng import stable_hash
@@ -86,7 +86,7 @@ def regressions(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -
 
 
 def write_reference(table: pd.DataFrame, folder: Path = REFERENCE_DIR) -> Path:
-    store.write_text(table.to_csv(index=False, float_format="%.10g"), folder / "reference.csv")
+    files.write_text(table.to_csv(index=False, float_format="%.10g"), folder / "reference.csv")
     return folder / "reference.csv"
 
 

@@ -31,30 +31,32 @@ import pandas as pd
 import torch
 from pydantic import BaseModel, Field
 
-import hdbench
-from hdbench.algorithms.base import (
-    AlgorithmOutput,
-    AlgorithmParams,
-    Problem,
-    is_reference,
-    planned_ratings,
-    problem_for,
-)
-from hdbench.algorithms.plugins import resolve_method
+from hdbench import __version__
 from hdbench.errors import HdbenchError, SpecError
-from hdbench.evaluation import NUM_EVAL_SAMPLES
+from hdbench.methods.base import ReferenceProblem, is_reference
+from hdbench.methods.plugins import resolve_method
 from hdbench.metrics import METRICS, TruthContext, evaluate
-from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
+from hdbench.metrics.listening import ListeningTest, ListeningTestMethod
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.oracles.catalog import find_specs
-from hdbench.oracles.spec import UserModel, read_spec, validate
+from hdbench.oracles.spec import read_spec
+from hdbench.protocol import (
+    NUM_EVAL_SAMPLES,
+    Method,
+    MethodOutput,
+    MethodParams,
+    Problem,
+    planned_ratings,
+)
 from hdbench.rng import named_generator, stable_hash
 from hdbench.samplers.langevin import SamplerDivergedError
 from hdbench.studies import loop
-from hdbench.studies.ledger import Ledger
+from hdbench.studies.guard import DEFAULT_BUDGET, Guard, configured_time_limit
+from hdbench.studies.ledger import LEDGER_NAME, Ledger
 from hdbench.studies.people import PERSON_SOURCE, PeopleAnswerer
 from hdbench.threads import thread_policy
+from hdbench.validation import UserModel, validate
 
 #: Metrics recorded along a run (Langevin steps, generator updates), where they apply.
 TRACE_METRICS = ("mmd2", "var_ratio_target", "collapse_ratio", "mean_true_d", "modes_captured")
@@ -77,8 +79,8 @@ class RunSpec(UserModel):
     )
 
     def resolved_params(self) -> BaseModel:
-        algorithm = resolve_method(self.method)
-        return validate(algorithm.Params, self.params, "params", self.method)
+        method = resolve_method(self.method)
+        return validate(method.Params, self.params, "params", self.method)
 
     def for_oracle(self, oracle: Oracle) -> RunSpec:
         """This spec, bound to the full spec of `oracle` (what its run id hashes); a spec bound
@@ -102,28 +104,73 @@ class RunSpec(UserModel):
         return stable_hash(json.dumps(canonical, sort_keys=True))
 
 
+def problem_for(
+    method: object,
+    oracle: Oracle,
+    budget: int | None = None,
+    num_eval_samples: int = NUM_EVAL_SAMPLES,
+) -> Problem:
+    """What `method` may know of `oracle`: a Problem, or a ReferenceProblem (with the truth) for
+    a reference method."""
+    known = (oracle.dim, oracle.listener.slider, oracle.real_data, budget, num_eval_samples)
+    return ReferenceProblem(*known, truth=oracle.truth) if is_reference(method) else Problem(*known)
+
+
 def run_budget(spec: RunSpec, oracle: Oracle) -> int | None:
     """The most ratings the run's method may spend: its own budget, else its oracle's panel's."""
     return spec.budget if spec.budget is not None else oracle.spec.panel.budget
 
 
-def check_budget(spec: RunSpec, oracle: Oracle) -> None:
-    """SpecError, before anything is asked, when the method plans more ratings than the run's
-    budget (a method that does not state its plan is held to the budget as it goes)."""
-    budget = run_budget(spec, oracle)
-    if budget is None:
-        return
-    method = resolve_method(spec.method)
-    problem = problem_for(method, oracle, budget, spec.num_eval_samples)
-    planned = planned_ratings(method, spec.resolved_params(), problem)
-    if planned is not None and planned > budget:
-        source = oracle.source or oracle.name
-        where = "budget" if spec.budget is not None else f"{source}: panel.budget"
-        raise SpecError(
-            f"{where}: {spec.method} plans {planned:,} ratings with these parameters on "
-            f"{oracle.name}, more than the budget of {budget:,}; expected a budget of at least "
-            f"{planned:,}, or parameters that ask for fewer ratings"
-        )
+DEFAULT_BUDGET_NOTE = (
+    " (the default cap of a run without a budget whose method states no plan); "
+    "expected a method that stops, or a --budget"
+)
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """A run resolved once, before anything is asked: its spec bound to the oracle's full spec,
+    the method and its validated parameters, the problem it is handed, its plan, and the one
+    budget its stream, its panel and its problem share (`budget_note` says where it comes from);
+    and the time limit of each of the method's calls."""
+
+    spec: RunSpec
+    oracle: Oracle
+    method: Method
+    params: MethodParams
+    problem: Problem
+    planned: int | None
+    budget: int | None
+    budget_note: str
+    time_limit: float | None
+
+    @classmethod
+    def build(cls, spec: RunSpec, oracle: Oracle) -> RunPlan:
+        """The plan; SpecError when the method plans more ratings than the run's budget."""
+        spec = spec.for_oracle(oracle)
+        method = resolve_method(spec.method)
+        params = validate(method.Params, spec.params, "params", spec.method)
+        budget = run_budget(spec, oracle)
+        problem = problem_for(method, oracle, budget, spec.num_eval_samples)
+        planned = planned_ratings(method, params, problem)
+        source = f"{oracle.source or oracle.name}: panel.budget"
+        where = "budget" if spec.budget is not None else source
+        if budget is not None and planned is not None and planned > budget:
+            raise SpecError(
+                f"{where}: {spec.method} plans {planned:,} ratings with these parameters on "
+                f"{oracle.name}, more than the budget of {budget:,}; expected a budget of at "
+                f"least {planned:,}, or parameters that ask for fewer ratings"
+            )
+        note = "" if spec.budget is not None or budget is None else f" ({where})"
+        if budget is None and planned is None:
+            budget, note = DEFAULT_BUDGET, DEFAULT_BUDGET_NOTE
+            problem = problem_for(method, oracle, budget, spec.num_eval_samples)
+        seconds = configured_time_limit()
+        return cls(spec, oracle, method, params, problem, planned, budget, note, seconds)
+
+    def guard(self) -> Guard:
+        """The checks around the method's calls (`hdbench.studies.guard`)."""
+        return Guard(self.spec.method, self.oracle.dim, True, self.planned, self.time_limit)
 
 
 def spec_hash_of(name: str) -> str:
@@ -151,7 +198,7 @@ class RunResult:
 AnswerMode = Literal["simulated", "queue"]
 
 
-def param_columns(params: AlgorithmParams) -> dict[str, Any]:
+def param_columns(params: MethodParams) -> dict[str, Any]:
     """A run's parameters as row columns `param_KEY`; a table or list value (a sampler's
     settings) as its JSON text, so that every column is a scalar the tables can hold."""
     return {
@@ -170,13 +217,13 @@ def versions() -> dict[str, str]:
             capture_output=True,
             text=True,
             timeout=5,
-            cwd=Path(hdbench.__file__).parent,
+            cwd=Path(__file__).parent,
             check=False,
         ).stdout.strip()
     except OSError:
         revision = ""
     return {
-        "hdbench_version": hdbench.__version__,
+        "hdbench_version": __version__,
         "torch_version": torch.__version__,
         "numpy_version": np.__version__,
         "python_version": platform.python_version(),
@@ -228,14 +275,13 @@ def proceed(
     """Take the run in `folder` as far as the answers go: Waiting, or the scored result.
 
     The method and the scoring run under the thread policy (`hdbench.threads`)."""
-    spec = spec.for_oracle(oracle)
-    params = spec.resolved_params()
-    check_budget(spec, oracle)
+    plan = RunPlan.build(spec, oracle)
+    spec, params = plan.spec, plan.params
     row: dict[str, Any] = {
         "run_id": spec.run_id,
         "oracle": oracle.name,
         "method": spec.method,
-        "reference": is_reference(resolve_method(spec.method)),
+        "reference": is_reference(plan.method),
         "seed": spec.seed,
         "num_eval_samples": spec.num_eval_samples,
         **param_columns(params),
@@ -245,10 +291,10 @@ def proceed(
     }
     described = {**spec.model_dump(), "params": params.model_dump(by_alias=True)}
     with Ledger(folder / LEDGER_NAME) as ledger:
-        streams = open_streams(spec, oracle, folder, ledger, answers, replay)
+        streams = open_streams(plan, folder, ledger, answers, replay)
         try:
             with thread_policy():
-                outcome = _proceed(spec, params, oracle, folder, streams, context)
+                outcome = _proceed(plan, streams, context)
         except Exception as error:
             if raise_errors:
                 raise
@@ -260,7 +306,6 @@ def proceed(
     return result
 
 
-LEDGER_NAME = "ledger.sqlite"
 STATE_DIR = "state"
 
 
@@ -271,14 +316,15 @@ def panel_seeds(spec: RunSpec, oracle: Oracle) -> dict[str, int]:
 
 
 def open_streams(
-    spec: RunSpec,
-    oracle: Oracle,
+    plan: RunPlan,
     folder: Path,
     ledger: Ledger,
     answers: AnswerMode,
     replay: Path | None,
 ) -> dict[str, loop.Stream]:
-    """The method's and the listening test's journals in `ledger`, with who answers them."""
+    """The method's and the listening test's journals in `ledger`, with who answers them; the
+    method's is held to the plan's budget and guarded, the listening test's is the harness's."""
+    spec, oracle = plan.spec, plan.oracle
     slider = oracle.listener.slider
     if ledger.meta("run_id", spec.run_id) != spec.run_id:
         raise SpecError(
@@ -288,43 +334,54 @@ def open_streams(
     ledger.set_meta("run_id", spec.run_id)
     ledger.set_meta("slider", [slider.low, slider.high])
     ledger.set_meta("panel_seeds", panel_seeds(spec, oracle))
-    streams = {}
-    for name in ("method", "listening"):
-        budget = spec.budget if name == "method" else None
-        streams[name] = loop.Stream(ledger, name, folder / STATE_DIR / f"{name}.npz", None, budget)
+    streams = {
+        "method": loop.Stream(
+            ledger,
+            "method",
+            folder / STATE_DIR / "method.npz",
+            budget=plan.budget,
+            guard=plan.guard(),
+            budget_note=plan.budget_note,
+        ),
+        "listening": loop.Stream(ledger, "listening", folder / STATE_DIR / "listening.npz"),
+    }
+    for name, stream in streams.items():
         if replay is not None:
             recorded = Ledger(replay, create=False)
-            streams[name].answerer = loop.ReplayAnswerer(recorded, slider.low, slider.high)
+            stream.answerer = loop.ReplayAnswerer(recorded, slider.low, slider.high)
         elif answers == "simulated":
-            streams[name].answerer = simulated_answerer(oracle, ledger, name, spec)
+            stream.answerer = simulated_answerer(oracle, ledger, name, spec, stream.budget)
         else:  # the queue: people's responses, once screened (`hdbench serve`)
-            streams[name].answerer = PeopleAnswerer(ledger)
+            stream.answerer = PeopleAnswerer(ledger)
     return streams
 
 
 def simulated_answerer(
-    oracle: Oracle, ledger: Ledger, stream: str, spec: RunSpec
+    oracle: Oracle, ledger: Ledger, stream: str, spec: RunSpec, budget: int | None
 ) -> loop.PanelAnswerer:
-    """The simulated panel of `stream`, in the state its last answers left it in."""
+    """The simulated panel of `stream` (held to `budget`), in the state its last answers left
+    it in."""
     seed = panel_seeds(spec, oracle)[stream]
-    budget = None if stream == "listening" else spec.budget
     panel = oracle.panel(seed=seed, budget=budget)
     return loop.PanelAnswerer(panel).restore(ledger, stream)
 
 
 def _proceed(
-    spec: RunSpec,
-    params: BaseModel,
-    oracle: Oracle,
-    folder: Path,
+    plan: RunPlan,
     streams: dict[str, loop.Stream],
     context: TruthContext | None,
 ) -> tuple[RunResult, dict[str, Any]] | loop.Waiting:
-    method = resolve_method(spec.method)
-    problem = problem_for(method, oracle, spec.budget, spec.num_eval_samples)
+    spec, oracle, method, params, problem = (
+        plan.spec,
+        plan.oracle,
+        plan.method,
+        plan.params,
+        plan.problem,
+    )
     stream = streams["method"]
     if not stream.state_path.exists():
-        state = method.init(params, problem, named_generator(spec.seed, "method", spec.method))
+        rng = named_generator(spec.seed, "method", spec.method)
+        state = plan.guard().init(method, params, problem, rng)
         loop.start(stream, state)
     finished = loop.advance(method, params, problem, stream)
     if isinstance(finished, loop.Waiting):
@@ -361,12 +418,12 @@ def _proceed(
 def listening_stream_finished(
     spec: RunSpec,
     oracle: Oracle,
-    output: AlgorithmOutput,
+    output: MethodOutput,
     problem: Problem,
     stream: loop.Stream,
 ) -> loop.Finished | loop.Waiting:
     """The listening test of the method's samples, through the same loop."""
-    test = ListeningTestStrategy()
+    test = ListeningTestMethod()
     if not stream.state_path.exists():
         rng = named_generator(spec.seed, "listening test")
         rng.integers(2**31)  # the listening panel's seed: see `panel_seeds`

@@ -42,17 +42,18 @@ from joblib import Parallel, delayed
 from pydantic import BaseModel, ConfigDict, Field
 from tqdm import tqdm
 
+from hdbench import files
 from hdbench.errors import HdbenchError, SpecError
-from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments import store
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.metrics import TruthContext, evaluate
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
-from hdbench.oracles.spec import validate
+from hdbench.protocol import NUM_EVAL_SAMPLES
 from hdbench.report.scaling_figures import CEILING, plot_cost, plot_quality, scaling_markdown
 from hdbench.rng import named_generator
 from hdbench.threads import apply_thread_policy
+from hdbench.validation import validate
 
 Family = Literal["gauss", "mixture", "vowel"]
 #: Tokens of the default speech corpus (120 speakers × 3): the most real data `vowel` has.
@@ -178,7 +179,7 @@ def write_oracle_specs(specs: dict[str, dict], folder: Path) -> Path:
     """Each spec as folder/NAME.toml, each checked by loading it; returns the folder."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, spec in specs.items():
-        store.write_text(to_toml(spec), folder / f"{name}.toml")
+        files.write_text(to_toml(spec), folder / f"{name}.toml")
     return folder
 
 
@@ -280,7 +281,7 @@ def run_scaling(
     store.write_table(table, folder, "runs")
     plot_cost(table, store.figure_path(folder / "figures", "cost"))
     plot_quality(table, store.figure_path(folder / "figures", "quality"))
-    store.write_text(scaling_markdown(table, not_run(whole or spec, table)), folder / "summary.md")
+    files.write_text(scaling_markdown(table, not_run(whole or spec, table)), folder / "summary.md")
     return table
 
 

@@ -1,8 +1,7 @@
 """All results I/O goes through this module.
 
 Tables are tidy (one row per observation) and written twice: CSV for people, Parquet for types.
-Every file is written to a temporary name unique to its writer (a hidden file: process id and a
-random part) and renamed, so an interrupted run never leaves a half-written file behind.
+Every file is written whole or not at all, through `hdbench.files`.
 
 A results folder heals: a row file that cannot be read as a whole row (empty, truncated, not
 UTF-8, another run's) is moved to `damaged/` with one line saying so, and its run counts as not
@@ -15,8 +14,7 @@ from __future__ import annotations
 import json
 import os
 import time
-import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -24,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hdbench.errors import SpecError
+from hdbench.files import write_atomic, write_text
 
 if TYPE_CHECKING:
     from hdbench.experiments.run import RunResult
@@ -32,32 +31,12 @@ if TYPE_CHECKING:
 ROW_KEYS = ("run_id", "oracle", "method", "seed", "status")
 
 
-def _atomic_write(path: Path, write: Callable[[Path], Any]) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden and unique per writer (threads of one Dask worker share a process id); the suffix
-    # is kept because numpy appends its own to names without it.
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
 def write_table(frame: pd.DataFrame, folder: Path, stem: str) -> list[Path]:
     """Write `frame` as folder/stem.csv and folder/stem.parquet."""
     return [
-        _atomic_write(folder / f"{stem}.csv", lambda p: frame.to_csv(p, index=False)),
-        _atomic_write(folder / f"{stem}.parquet", lambda p: frame.to_parquet(p, index=False)),
+        write_atomic(folder / f"{stem}.csv", lambda p: frame.to_csv(p, index=False)),
+        write_atomic(folder / f"{stem}.parquet", lambda p: frame.to_parquet(p, index=False)),
     ]
-
-
-def write_frame(frame: pd.DataFrame, path: Path) -> Path:
-    """Write `frame` to `path`, as Parquet or CSV by its suffix."""
-    if path.suffix == ".parquet":
-        return _atomic_write(path, lambda p: frame.to_parquet(p, index=False))
-    return _atomic_write(path, lambda p: frame.to_csv(p, index=False))
 
 
 def read_table(folder: Path, stem: str) -> pd.DataFrame:
@@ -76,7 +55,7 @@ def _plain(value):
 def write_row(row: dict, folder: Path) -> Path:
     """One finished run's row as folder/rows/RUN_ID.json, whole or not at all."""
     text = json.dumps({k: _plain(v) for k, v in row.items()}, sort_keys=True)
-    return _atomic_write(folder / "rows" / f"{row['run_id']}.json", lambda p: p.write_text(text))
+    return write_atomic(folder / "rows" / f"{row['run_id']}.json", lambda p: p.write_text(text))
 
 
 class DamagedRowError(Exception):
@@ -211,10 +190,6 @@ def read_rows(folder: Path) -> pd.DataFrame:
     return frame.sort_values(["oracle", "method", "seed", "run_id"], ignore_index=True)
 
 
-def write_text(text: str, path: Path) -> Path:
-    return _atomic_write(path, lambda p: p.write_text(text))
-
-
 def figure_path(folder: Path, name: str) -> Path:
     """Where a figure called `name` goes; the folder is made if needed."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -244,12 +219,12 @@ def write_run(result: RunResult, folder: Path) -> Path:
     row = {k: (None if isinstance(v, float) and v != v else v) for k, v in result.row.items()}
     write_text(json.dumps(result.spec, indent=2, sort_keys=True) + "\n", folder / "spec.json")
     write_text(json.dumps(row, indent=2, default=str) + "\n", folder / "metrics.json")
-    _atomic_write(folder / "metrics.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
-    _atomic_write(folder / "trace.csv", lambda p: result.trace.to_csv(p, index=False))
+    write_atomic(folder / "metrics.csv", lambda p: pd.DataFrame([row]).to_csv(p, index=False))
+    write_atomic(folder / "trace.csv", lambda p: result.trace.to_csv(p, index=False))
     if result.samples is not None:
-        _atomic_write(folder / "samples.npy", lambda p: np.save(p, result.samples))
+        write_atomic(folder / "samples.npy", lambda p: np.save(p, result.samples))
     snapshots = {f"snapshot_{step}": x for step, x in result.snapshots.items()}
-    _atomic_write(
+    write_atomic(
         folder / "arrays.npz",
         lambda p: np.savez_compressed(p, **result.arrays, **snapshots),
     )

@@ -15,15 +15,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hdbench import files
 from hdbench.experiments import store
 from hdbench.experiments.executor import prepare, run_specs
 from hdbench.experiments.oracle_suite import run_oracle_suite
 from hdbench.experiments.plan import SweepSpec
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.report.run_figures import plot_final_samples
+from hdbench.report.speech_figures import render_points
 from hdbench.report.suite_figures import plot_listening, plot_metrics
 from hdbench.report.tables import methods_markdown
-from hdbench.speech.audio import render_points
 
 NUM_WAVS = 3
 
@@ -58,7 +59,7 @@ def run_suite(
     plot_final_samples(oracles, sweep.methods, finals, store.figure_path(figures, "samples"))
     write_speech_samples(oracles, finals, folder / "speech")
     summary = methods_markdown(runs, brackets)
-    store.write_text(summary, folder / "summary.md")
+    files.write_text(summary, folder / "summary.md")
     return runs
 
 

@@ -6,7 +6,7 @@ although the generated samples spread wider. Unlike the other metrics this one g
 noisy panel, as a real listening test would; it is paid from an evaluation panel of its own,
 never from a method's budget.
 
-It is a strategy like the methods (`ask` the trials, `tell` the ratings), so the same loop and
+It is a method like the others (`ask` the trials, `tell` the ratings), so the same loop and
 ledger serve it, and a study can wait for people to answer it.
 """
 
@@ -16,10 +16,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hdbench.algorithms.base import AlgorithmOutput, Problem
-from hdbench.algorithms.state import MethodState
-from hdbench.oracles.panel import Panel
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import (
+    MethodOutput,
+    MethodState,
+    Panel,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    run_in_memory,
+)
 
 NUM_PER_SET = 200
 
@@ -48,11 +53,11 @@ class ListeningTest:
         }
 
     @classmethod
-    def from_output(cls, output: AlgorithmOutput) -> ListeningTest:
+    def from_output(cls, output: MethodOutput) -> ListeningTest:
         return cls(output.arrays["listening_real"], output.arrays["listening_generated"])
 
 
-class ListeningTestStrategy:
+class ListeningTestMethod:
     """Asks one batch of absolute trials: up to `num_per_set` of the real data and of the
     samples, shuffled; its output holds the two sets of ratings."""
 
@@ -85,10 +90,10 @@ class ListeningTestStrategy:
         state.phase = "done"
         return state
 
-    def finish(self, params: None, problem: Problem, state: MethodState) -> AlgorithmOutput:
+    def finish(self, params: None, problem: Problem, state: MethodState) -> MethodOutput:
         ratings, num_real = state.arrays["ratings"], state.values["num_real"]
         arrays = {"listening_real": ratings[:num_real], "listening_generated": ratings[num_real:]}
-        return AlgorithmOutput(state.arrays["stimuli"][num_real:], arrays)
+        return MethodOutput(state.arrays["stimuli"][num_real:], arrays)
 
 
 def listening_test(
@@ -100,12 +105,10 @@ def listening_test(
 ) -> ListeningTest:
     """The test of `samples` (n, dim) beside `real_data` (m, dim), answered by `panel` here and
     now (the brackets' tests; a run's test goes through its ledger)."""
-    from hdbench.studies.loop import run_in_memory
-
-    strategy = ListeningTestStrategy()
-    state = strategy.start(samples, real_data, rng, num_per_set)
+    test = ListeningTestMethod()
+    state = test.start(samples, real_data, rng, num_per_set)
     problem = Problem(panel.dim, panel.slider, real_data, None)
-    return ListeningTest.from_output(run_in_memory(strategy, None, problem, state, panel))
+    return ListeningTest.from_output(run_in_memory(test, None, problem, state, panel))
 
 
 def _subset(points: np.ndarray, num: int, rng: np.random.Generator) -> np.ndarray:

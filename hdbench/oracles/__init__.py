@@ -2,10 +2,10 @@
 
 from hdbench.oracles.acceptability import Acceptability, Mode
 from hdbench.oracles.catalog import find_specs, load_all, load_oracle
-from hdbench.oracles.listener import SCALES, ListenerModel, Slider
+from hdbench.oracles.listener import ListenerModel
 from hdbench.oracles.oracle import Oracle
-from hdbench.oracles.panel import Panel, SimulatedPanel, collect
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.oracles.panel import SimulatedPanel
+from hdbench.protocol import SCALES, Panel, RatingBatch, Slider, TrialBatch, collect
 
 __all__ = [
     "SCALES",

@@ -4,7 +4,7 @@ D(x) is the probability that a listener accepts stimulus x as natural. Its norma
 p_D(x) = D(x) / ∫D is the human-acceptable distribution that HumanDiffusion learns
 (Ueda et al., Interspeech 2023, §3.1); its score is ∇log p_D = ∇log D.
 
-Only metrics and plots see these objects; algorithms see a panel that rates stimuli.
+Only metrics and plots see these objects; methods see the ratings of their own trials.
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 From a notebook:
 
     oracle = load_oracle("paper_like")
-    panel = oracle.panel(seed=0)          # the noisy view an algorithm gets
+    panel = oracle.panel(seed=0)          # the noisy view a method's trials get
     oracle.truth(x), oracle.truth.sample(1000, rng)   # the exact view metrics get
 """
 
@@ -23,9 +23,10 @@ from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.listener import ListenerModel
 from hdbench.oracles.panel import SimulatedPanel
 from hdbench.oracles.real_data import RealDataParams, draw_real_data
-from hdbench.oracles.spec import OracleSpec, validate
-from hdbench.oracles.trials import TrialBatch
+from hdbench.oracles.spec import OracleSpec
+from hdbench.protocol.trials import TrialBatch
 from hdbench.rng import named_generator, stable_hash
+from hdbench.validation import validate
 
 NUM_PROBES = 64
 #: Arrays of the real data's size alive while it is drawn (noise, transformed, shifted, copy).
@@ -88,8 +89,10 @@ class Oracle:
         )
 
     def panel(self, seed: int, budget: int | None = None) -> SimulatedPanel:
-        """A fresh simulated panel; `budget` overrides the spec's. A seed that is not an
-        integer ≥ 0, or a budget that is not one ≥ 1, is a one-line SpecError."""
+        """A fresh simulated panel that answers at most `budget` ratings (None: any number). The
+        spec's `panel.budget` is a method's budget, which a run applies to its method's panel
+        only; the fingerprint's probe and the listening tests are never paid from it. A seed that
+        is not an integer ≥ 0, or a budget that is not one ≥ 1, is a one-line SpecError."""
         for name, value, low in (("seed", seed, 0), ("budget", budget, 1)):
             if value is None and name == "budget":
                 continue
@@ -101,7 +104,7 @@ class Oracle:
             self.listener,
             self.spec.panel.num_listeners,
             named_generator(seed, "panel", self.name),
-            budget if budget is not None else self.spec.panel.budget,
+            budget,
         )
 
     @cached_property

@@ -13,36 +13,12 @@ spent and no random number is drawn.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Protocol
 
 import numpy as np
 
-from hdbench.errors import BudgetExceededError, RatingsNotReadyError, StimulusError
-from hdbench.oracles.listener import ListenerModel, Slider
-from hdbench.oracles.trials import RatingBatch, TrialBatch
-
-
-class Panel(Protocol):
-    """What an algorithm may use: it can rate stimuli, within a budget, and nothing else."""
-
-    dim: int
-    slider: Slider
-    budget: int | None
-
-    @property
-    def num_ratings_spent(self) -> int: ...
-
-    def submit(self, batch: TrialBatch) -> str: ...
-
-    def poll(self, batch_id: str) -> RatingBatch | None: ...
-
-
-def collect(panel: Panel, batch_id: str) -> RatingBatch:
-    """The ratings of a submitted batch; raises RatingsNotReadyError while they are pending."""
-    ratings = panel.poll(batch_id)
-    if ratings is None:
-        raise RatingsNotReadyError(f"batch {batch_id}: ratings are not in yet")
-    return ratings
+from hdbench.errors import BudgetExceededError, StimulusError
+from hdbench.oracles.listener import ListenerModel
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 
 
 class SimulatedPanel:

@@ -35,8 +35,8 @@ from hdbench.oracles.acceptability import (
     nearest_modes,
 )
 from hdbench.oracles.kinds.fields import check_covariance, check_vector
-from hdbench.oracles.spec import validate
 from hdbench.registry import Registry
+from hdbench.validation import validate
 
 #: Most proposals a rejection draw may make before the spec is declared unsatisfiable.
 MAX_PROPOSALS = 10_000_000

@@ -7,10 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from hdbench.experiments import store
-from hdbench.experiments.run import LEDGER_NAME
+from hdbench import files
 from hdbench.report.suite_figures import plot_listening
-from hdbench.studies.ledger import Ledger
+from hdbench.studies.ledger import LEDGER_NAME, Ledger
 from hdbench.studies.people import participants_table, stored_rule
 
 NOTE = """# Scored by people
@@ -53,6 +52,6 @@ def write_people_outputs(oracle, result, folder: Path) -> list[Path]:
     )
     return [
         plot_listening(listening, folder / "listening.png"),
-        store.write_frame(people, folder / "participants.csv"),
-        store.write_text(note, folder / "SCORING.md"),
+        files.write_frame(people, folder / "participants.csv"),
+        files.write_text(note, folder / "SCORING.md"),
     ]

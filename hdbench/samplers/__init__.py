@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from hdbench.oracles.spec import validate
 from hdbench.registry import Registry
 from hdbench.samplers.base import NoiseScoreFn, Sampler
+from hdbench.validation import validate
 
 SAMPLERS: Registry[type[Sampler]] = Registry("sampler")
 

@@ -33,13 +33,13 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hdbench.experiments.run import LEDGER_NAME
+from hdbench.experiments.study import Study
 from hdbench.rng import named_generator
 from hdbench.serve.render import SpeechRenderer, cached_wav
 from hdbench.serve.server import PageOptions
 from hdbench.serve.tokens import Signer, load_secret
 from hdbench.studies.ledger import Ledger, ledger_table
 from hdbench.studies.people import AnswerError, PeopleQueue, responses_table, screen_rows
-from hdbench.studies.study import Study
 
 STATIC = Path(__file__).parent / "static"
 AUDIO_DIR = "audio"

@@ -10,11 +10,11 @@ from typing import Any
 
 from hdbench.errors import SpecError
 from hdbench.experiments.run import LEDGER_NAME
+from hdbench.experiments.study import Study
 from hdbench.oracles.spec import validate
 from hdbench.studies.ledger import Ledger
 from hdbench.studies.people import people_status
 from hdbench.studies.screening import ScreeningRule
-from hdbench.studies.study import Study
 
 
 @dataclass(frozen=True)

@@ -1,72 +1,17 @@
-"""Listening to points of the speech space: WAV files and spectrograms."""
+"""Listening to points of the speech space: WAV files."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 from scipy.io import wavfile
-from scipy.signal import spectrogram
 
-from hdbench.report.style import plt
-from hdbench.speech.space import SpeechSpace
+from hdbench.files import write_atomic
 
 
 def write_wav(waveform: np.ndarray, sample_rate: int, path: Path) -> Path:
     """16-bit PCM, peak-normalised to 0.9 of full scale, written whole or not at all."""
     peak = float(np.abs(waveform).max()) or 1.0
     pcm = np.round(waveform / peak * 0.9 * 32767).astype(np.int16)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.wav")
-    wavfile.write(temporary, sample_rate, pcm)
-    os.replace(temporary, path)
-    return path
-
-
-def render_points(space: SpeechSpace, points: np.ndarray, folder: Path) -> list[Path]:
-    """One WAV per point (n, dim): folder/sample_000.wav, …; and folder/spectrograms.png of the
-    first four."""
-    waveforms = [space.render(point) for point in points]
-    paths = [
-        write_wav(w, space.config.sample_rate, folder / f"sample_{i:03d}.wav")
-        for i, w in enumerate(waveforms)
-    ]
-    plot_spectrograms(waveforms, space.config.sample_rate, points, folder / "spectrograms.png")
-    return paths
-
-
-def plot_spectrograms(
-    waveforms: list[np.ndarray], sample_rate: int, points: np.ndarray, path: Path
-) -> Path:
-    """Wide-band spectrograms (5-ms windows, so formants show as bands), one panel a waveform,
-    five to a row."""
-    columns = min(len(waveforms), 5)
-    rows = -(-len(waveforms) // columns)
-    fig, axes = plt.subplots(
-        rows, columns, figsize=(3.2 * columns, 2.8 * rows), squeeze=False, sharey=True
-    )
-    for ax in axes.flat[len(waveforms) :]:
-        ax.set_visible(False)
-    for ax, waveform, point in zip(axes.flat, waveforms, points, strict=False):
-        frequency, time, power = spectrogram(
-            waveform, sample_rate, nperseg=80, noverlap=60, nfft=512
-        )
-        ax.pcolormesh(
-            time,
-            frequency / 1000,
-            10 * np.log10(power + 1e-12),
-            cmap="magma",
-            shading="auto",
-            vmin=None,
-        )
-        ax.set_ylim(0, 5)
-        ax.set_xlabel("time (s)")
-        ax.set_title(f"x = ({', '.join(f'{v:.2f}' for v in point)})", fontsize=8)
-    for ax in axes[:, 0]:
-        ax.set_ylabel("frequency (kHz)")
-    fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return write_atomic(path, lambda p: wavfile.write(p, sample_rate, pcm))

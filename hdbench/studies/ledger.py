@@ -36,7 +36,10 @@ from typing import Any
 import numpy as np
 
 from hdbench.errors import HdbenchError
-from hdbench.oracles.trials import ANSWERS_PER_TRIAL, RatingBatch, TrialBatch
+from hdbench.protocol.trials import ANSWERS_PER_TRIAL, RatingBatch, TrialBatch
+
+#: The ledger's file name in a run or study folder.
+LEDGER_NAME = "ledger.sqlite"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS study (key TEXT PRIMARY KEY, value TEXT NOT NULL);

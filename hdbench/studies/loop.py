@@ -22,18 +22,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from hdbench.algorithms.base import Algorithm, AlgorithmOutput, AlgorithmParams, Problem
-from hdbench.algorithms.state import MethodState, load_state, save_state
 from hdbench.errors import BudgetExceededError
-from hdbench.oracles.panel import Panel
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import Method, MethodOutput, MethodParams, Panel, Problem
+from hdbench.protocol.state import MethodState, StateValueError, load_state, save_state
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 from hdbench.studies import faults
+from hdbench.studies.guard import Guard
 from hdbench.studies.ledger import Ledger, LedgerError
 
 
 @dataclass(frozen=True)
 class Finished:
-    output: AlgorithmOutput
+    output: MethodOutput
     num_ratings: int
     method_time: float
 
@@ -117,7 +117,7 @@ class ReplayAnswerer:
 
 @dataclass
 class Stream:
-    """One strategy's journal: its ledger stream and its state file."""
+    """One method's journal: its ledger stream and its state file."""
 
     ledger: Ledger
     name: str
@@ -125,12 +125,22 @@ class Stream:
     answerer: Answerer | None = None
     budget: int | None = None
     poll_interval: float | None = None
+    guard: Guard | None = None
+    budget_note: str = ""
 
 
 def start(stream: Stream, state: MethodState) -> None:
     """Write the initial state, unless the stream has one already."""
     if not stream.state_path.exists():
-        save_state(state, stream.state_path, counters(0, 0, 0.0))
+        save(stream, state, counters(0, 0, 0.0))
+
+
+def save(stream: Stream, state: MethodState, count: dict[str, Any]) -> None:
+    """Write the state; one that cannot be saved is the method's fault, named as such."""
+    try:
+        save_state(state, stream.state_path, count)
+    except StateValueError as error:
+        (stream.guard or Guard(stream.name, 0)).refuse(str(error))
 
 
 def counters(position: int, num_ratings: int, method_time: float) -> dict[str, Any]:
@@ -138,12 +148,12 @@ def counters(position: int, num_ratings: int, method_time: float) -> dict[str, A
 
 
 def advance(
-    strategy: Algorithm,
-    params: AlgorithmParams | None,
+    method: Method,
+    params: MethodParams | None,
     problem: Problem,
     stream: Stream,
 ) -> Finished | Waiting:
-    """Drive `strategy` from its saved state as far as the answers go. A ledger that holds
+    """Drive `method` from its saved state as far as the answers go. A ledger that holds
     fewer of the stream's batches than its state was told (replaced, emptied) is refused: the
     study cannot go on from answers it no longer has."""
     state, count = load_state(stream.state_path)
@@ -154,25 +164,27 @@ def advance(
             f"the state in {stream.state_path} was told {count['position']}; the ledger was "
             "replaced or damaged: restore it, or start again in another folder"
         )
+    guard = stream.guard or Guard(stream.name, problem.dim)
     while True:
         started = time.perf_counter()
-        batch = strategy.ask(params, problem, state)
+        batch = guard.ask(method, params, problem, state)
         count["method_time"] += time.perf_counter() - started
         if batch is None:
             started = time.perf_counter()
-            output = strategy.finish(params, problem, state)
+            output = guard.finish(method, params, problem, state)
             elapsed = count["method_time"] + time.perf_counter() - started
             return Finished(output, count["num_ratings"], elapsed)
+        guard.check_plan(count["num_ratings"], batch.num_ratings)
         ratings = answers(stream, count, batch)
         if isinstance(ratings, Waiting):
             return ratings
         faults.checkpoint("before-tell")
         started = time.perf_counter()
-        state = strategy.tell(params, problem, state, ratings)
+        state = guard.tell(method, params, problem, state, ratings)
         count["method_time"] += time.perf_counter() - started
         count["position"] += 1
         count["num_ratings"] += batch.num_ratings
-        save_state(state, stream.state_path, count)
+        save(stream, state, count)
         faults.checkpoint("after-save")
 
 
@@ -181,8 +193,8 @@ def answers(stream: Stream, count: dict[str, Any], batch: TrialBatch) -> RatingB
     spent = count["num_ratings"]
     if stream.budget is not None and spent + batch.num_ratings > stream.budget:
         raise BudgetExceededError(
-            f"budget: this batch needs {batch.num_ratings} ratings but only "
-            f"{stream.budget - spent} of {stream.budget} are left"
+            f"budget: this batch needs {batch.num_ratings:,} ratings but only "
+            f"{stream.budget - spent:,} of {stream.budget:,} are left{stream.budget_note}"
         )
     ledger = stream.ledger
     low, high = ledger.meta("slider")
@@ -204,21 +216,3 @@ def answers(stream: Stream, count: dict[str, Any], batch: TrialBatch) -> RatingB
             missing = batch.num_ratings - ledger.num_answered(batch_id)
             return Waiting(batch_id, batch.num_ratings, missing)
         time.sleep(stream.poll_interval)
-
-
-def run_in_memory(
-    strategy: Algorithm,
-    params: AlgorithmParams | None,
-    problem: Problem,
-    state: MethodState,
-    panel: Panel,
-    poll_interval: float = 0.01,
-) -> AlgorithmOutput:
-    """Drive `strategy` to the end against `panel` in this process, without a ledger or files
-    (for brackets and quick experiments; a run or a study uses `advance`)."""
-    while (batch := strategy.ask(params, problem, state)) is not None:
-        batch_id = panel.submit(batch)
-        while (ratings := panel.poll(batch_id)) is None:
-            time.sleep(poll_interval)
-        state = strategy.tell(params, problem, state, ratings)
-    return strategy.finish(params, problem, state)

@@ -30,8 +30,8 @@ from typing import Any
 import numpy as np
 
 from hdbench.errors import HdbenchError
-from hdbench.oracles.listener import Slider
-from hdbench.oracles.trials import ANSWERS_PER_TRIAL, RatingBatch, TrialBatch
+from hdbench.protocol import Slider
+from hdbench.protocol.trials import ANSWERS_PER_TRIAL, RatingBatch, TrialBatch
 from hdbench.studies.ledger import Ledger
 from hdbench.studies.screening import Screened, ScreeningRule, screen, screening_trials
 

@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from hdbench.oracles.trials import TrialBatch, TrialKind
+from hdbench.protocol.trials import TrialBatch, TrialKind
 
 REFERENCE, ANCHOR = "reference", "anchor"
 

@@ -17,7 +17,7 @@ from hdbench.errors import SpecError
 from hdbench.estimators import NESEstimator
 from hdbench.oracles import Oracle, RatingBatch, collect, load_oracle
 from hdbench.oracles.kinds.gaussian import GaussianAcceptability
-from hdbench.oracles.trials import TrialKind
+from hdbench.protocol.trials import TrialKind
 
 #: Fixed points of `paper_like` (D = 0.85 · N-shaped bump at (0.5, −1)) where ∇D is sizeable.
 POINTS = np.array([[2.0, 0.0], [-1.5, -2.5], [0.5, 1.5]])

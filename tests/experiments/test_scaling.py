@@ -8,8 +8,8 @@ import pytest
 from hdbench.errors import SpecError
 from hdbench.experiments.scaling import ScalingSpec, main, read_scaling, run_scaling
 from hdbench.oracles import load_oracle
-from hdbench.oracles.spec import validate
 from hdbench.report.scaling_figures import _spread, loglog_slope
+from hdbench.validation import validate
 
 TINY = {"train_steps": 20, "num_steps": 100}
 

@@ -18,7 +18,7 @@ from hdbench.errors import SpecError
 from hdbench.experiments import store
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import SweepSpec, parse_grid, read_sweep
-from hdbench.oracles.spec import validate
+from hdbench.validation import validate
 
 TINY = {"train_steps": 30, "num_steps": 200}
 #: Particles scored per run: few, for speed.

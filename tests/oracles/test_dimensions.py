@@ -24,7 +24,7 @@ from hdbench.oracles import envelope
 from hdbench.oracles.acceptability import Acceptability
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.kinds.radial import RadialAcceptability
-from hdbench.oracles.spec import validate
+from hdbench.validation import validate
 from tests.oracles.functions import correlated_gaussian_law
 
 DIMS = (2, 8, 32)

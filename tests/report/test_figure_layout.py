@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from hdbench.algorithms import ALGORITHMS
+from hdbench.methods import METHODS as REGISTERED
 from hdbench.oracles import find_specs, load_oracle
 from hdbench.report.oracle_figure import plot_oracle
 from hdbench.report.run_figures import (
@@ -23,12 +23,12 @@ from hdbench.report.run_figures import (
     plot_gradient_fields,
     thinned_points,
 )
+from hdbench.report.speech_figures import plot_spectrograms
 from hdbench.report.style import plt
 from hdbench.report.suite_figures import FIGURE_METRICS, plot_listening, plot_metrics
 from hdbench.report.sweep_figures import FRONTIER_METRICS, plot_frontier, plot_heatmaps
-from hdbench.speech.audio import plot_spectrograms
 
-METHODS = list(ALGORITHMS)
+METHODS = list(REGISTERED)
 ORACLES = list(find_specs())
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdbench.algorithms.humandiffusion import field_grid
 from hdbench.experiments.run import RunSpec, execute
+from hdbench.methods.humandiffusion import field_grid
 from hdbench.metrics import TruthContext
 from hdbench.oracles import Oracle
-from hdbench.oracles.spec import OracleSpec, validate
+from hdbench.oracles.spec import OracleSpec
 from hdbench.report.oracle_figure import on_plane, plot_oracle
 from hdbench.report.run_figures import (
     plot_chain,
@@ -17,6 +17,7 @@ from hdbench.report.run_figures import (
     plot_gradient_fields,
     write_run_figures,
 )
+from hdbench.validation import validate
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -44,8 +44,9 @@ def test_methods_table_marks_grid_coverage_2d_only_above_dim_2() -> None:
 def test_an_oracle_without_exact_target_is_drawn_with_its_real_data(tmp_path) -> None:
     pytest.importorskip("pyworld", reason="the speech extra is not installed")
     from hdbench.oracles import Oracle
-    from hdbench.oracles.spec import OracleSpec, validate
+    from hdbench.oracles.spec import OracleSpec
     from hdbench.report.oracle_figure import plot_oracle
+    from hdbench.validation import validate
 
     spec = {
         "name": "vowel_d8",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from hdbench.experiments.run import RunSpec
+from hdbench.experiments.study import Study
 from hdbench.oracles import load_oracle
-from hdbench.studies.study import Study
 
 #: One periphery point per real datum, R = 2: a first batch of 200 paired trials.
 TINY = {"num_periphery": 1, "R": 2, "train_steps": 20, "num_steps": 50}

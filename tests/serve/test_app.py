@@ -260,8 +260,8 @@ def test_with_use_all_a_flagged_participants_answers_count(study):
 
 def test_a_study_that_cannot_be_served_is_refused_in_one_line(tmp_path, vowel):
     from hdbench.experiments.run import RunSpec
+    from hdbench.experiments.study import Study, answer
     from hdbench.oracles import load_oracle
-    from hdbench.studies.study import Study, answer
 
     toy = Study.create(
         tmp_path / "toy",

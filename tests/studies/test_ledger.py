@@ -7,7 +7,7 @@ import sqlite3
 import numpy as np
 import pytest
 
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 from hdbench.studies.ledger import Ledger, LedgerError, ledger_table
 
 

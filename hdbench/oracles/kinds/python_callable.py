@@ -18,10 +18,7 @@ same contract.
 from __future__ import annotations
 
 import importlib
-import signal
-import threading
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from functools import cached_property
 from typing import Any
 
@@ -32,6 +29,7 @@ from hdbench.errors import SpecError
 from hdbench.oracles.acceptability import Acceptability, KindParams, Mode, box_grid
 from hdbench.oracles.envelope import EnvelopeSampler
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
+from hdbench.timeout import time_limit
 
 #: Largest share of D's mass the bounds may leave out.
 MAX_OUTSIDE_SHARE = 0.01
@@ -47,28 +45,6 @@ PROBE_SECONDS = 30.0
 
 class ProbeTimeout(Exception):
     """The user's D did not return within PROBE_SECONDS on the probe points."""
-
-
-@contextmanager
-def time_limit(seconds: float) -> Iterator[None]:
-    """Raise ProbeTimeout in the body after `seconds` (a real-time alarm). Only the main thread
-    can take signals: elsewhere the body runs without a limit."""
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "setitimer"
-    ):
-        yield
-        return
-
-    def expired(signum: int, frame: object) -> None:
-        raise ProbeTimeout
-
-    previous = signal.signal(signal.SIGALRM, expired)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def import_callable(path: str) -> Callable[[np.ndarray], np.ndarray]:
@@ -131,7 +107,7 @@ def probe(function: Callable[[np.ndarray], Any], name: str, bounds: np.ndarray) 
     is positive somewhere (else the target has no mass inside the bounds)."""
     points = probe_points(bounds)
     try:
-        with time_limit(PROBE_SECONDS):
+        with time_limit(PROBE_SECONDS, ProbeTimeout):
             raw = function(points)
     except ProbeTimeout:
         raise ValueError(

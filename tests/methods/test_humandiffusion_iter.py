@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from hdbench.algorithms import ALGORITHMS, steps
-from hdbench.algorithms.base import Problem
 from hdbench.estimators.nes import NESEstimator
 from hdbench.experiments.run import RunSpec, execute
+from hdbench.methods import METHODS, steps
 from hdbench.oracles import load_oracle
-from hdbench.oracles.trials import RatingBatch
-from hdbench.studies.loop import run_in_memory
+from hdbench.protocol import Problem, run_in_memory
+from hdbench.protocol.trials import RatingBatch
 
 SMALL = {"train_steps": 40, "num_steps": 60, "R": 2, "num_periphery": 1}
 #: Particles scored: few, for speed.
@@ -23,7 +22,7 @@ def test_one_round_is_humandiffusion():
     same = {**SMALL, "sigma_nei": 10.0, "lambda": 1.0}
     outputs = []
     for name, extra in (("humandiffusion", {}), ("humandiffusion_iter", {"num_rounds": 1})):
-        method = ALGORITHMS[name]
+        method = METHODS[name]
         params = method.Params(**same, **extra)
         state = method.init(params, problem, np.random.default_rng(0))
         outputs.append(run_in_memory(method, params, problem, state, oracle.panel(seed=0)))

@@ -211,3 +211,17 @@ def test_a_damaged_study_folder_is_one_line(told, tmp_path, capsys, case):
     assert main(["study", "resume", str(folder)]) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and len(err.splitlines()) == 1 and expected in err, err
+
+
+def test_answers_from_an_oracle_other_than_the_studys_are_refused(tmp_path, capsys):
+    folder = tmp_path / "study"
+    assert main(["study", "start", str(folder), *STUDY]) == 0
+    capsys.readouterr()
+    assert main(["study", "answer", str(folder), "--oracle", "ring_of_8"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(
+        "hdbench: error: --oracle: expected the study's oracle three_bumps (spec hash "
+    )
+    assert "got ring_of_8 (spec hash" in error
+    with Ledger(folder / "ledger.sqlite") as ledger:
+        assert ratings_of(ledger) == []

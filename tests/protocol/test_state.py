@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from hdbench.algorithms.state import (
+from hdbench.protocol.state import (
     MethodState,
     StateFormatError,
     copy_state,

@@ -17,20 +17,14 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic import Field, model_validator
 
-from hdbench.algorithms.base import (
-    ALGORITHMS,
-    AlgorithmOutput,
-    AlgorithmParams,
-    Problem,
-    ReferenceProblem,
-    eval_starts,
-)
-from hdbench.algorithms.state import MethodState
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.methods.base import METHODS, ReferenceProblem
+from hdbench.protocol import MethodOutput, MethodParams, Problem, eval_starts
+from hdbench.protocol.state import MethodState
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 from hdbench.samplers import Sampler, build_sampler
 
 
-class ExactScoreParams(AlgorithmParams):
+class ExactScoreParams(MethodParams):
     sampler: str = Field("langevin", description="a registered sampler")
     sampler_settings: dict[str, Any] = Field(
         default_factory=dict, description="the sampler's settings; its defaults for the rest"
@@ -78,7 +72,7 @@ class ExactScore:
 
     def finish(
         self, params: ExactScoreParams, problem: Problem, state: MethodState
-    ) -> AlgorithmOutput:
+    ) -> MethodOutput:
         if not isinstance(problem, ReferenceProblem) or problem.truth is None:
             raise TypeError("exact_score is a reference method: it needs a ReferenceProblem")
         snapshots: dict[int, np.ndarray] = {}
@@ -88,7 +82,7 @@ class ExactScore:
 
         starts = eval_starts(problem, state.rng)
         samples = params.chain().sample(problem.truth.smoothed_score, starts, state.rng, keep)
-        return AlgorithmOutput(samples, {}, snapshots)
+        return MethodOutput(samples, {}, snapshots)
 
 
-ALGORITHMS.add("exact_score", ExactScore())
+METHODS.add("exact_score", ExactScore())

@@ -35,29 +35,24 @@ import numpy as np
 import torch
 from pydantic import Field, model_validator
 
-from hdbench.algorithms import steps
-from hdbench.algorithms.base import (
-    ALGORITHMS,
-    AlgorithmOutput,
-    AlgorithmParams,
-    Problem,
-    starting_points,
-)
-from hdbench.algorithms.humandiffusion import field_grid
-from hdbench.algorithms.state import MethodState
 from hdbench.estimators.nes import NESEstimator, Normalisation
+from hdbench.methods import steps
+from hdbench.methods.base import METHODS
+from hdbench.methods.humandiffusion import field_grid
 from hdbench.models.noise_score_network import (
     NoiseScoreNetwork,
     NoiseTrainingConfig,
     noise_heads_fn,
     train_noise_score_network,
 )
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import MethodOutput, MethodParams, Problem, starting_points
+from hdbench.protocol.state import MethodState
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 from hdbench.samplers import build_sampler
 from hdbench.samplers.base import NoiseScoreFn, Sampler
 
 
-class MultiScaleParams(AlgorithmParams):
+class MultiScaleParams(MethodParams):
     num_levels: int = Field(3, ge=2, description="L, noise levels queried and learnt")
     sigma_nei_max: float = Field(4.0, gt=0, description="periphery sd of the coarsest level")
     sigma_nei_min: float = Field(2.0, gt=0, description="periphery sd of the finest level")
@@ -202,7 +197,7 @@ class MultiScaleHumanDiffusion:
 
     def finish(
         self, params: MultiScaleParams, problem: Problem, state: MethodState
-    ) -> AlgorithmOutput:
+    ) -> MethodOutput:
         network = load_network(params, problem.dim, state.modules["network"])
         score_fn = sampling_score_fn(network, params, problem.real_data)
         snapshots: dict[int, np.ndarray] = {}
@@ -228,7 +223,7 @@ class MultiScaleHumanDiffusion:
             field_points=field_points,
             learned_score=score_fn(field_points, float(params.sigma_nes()[-1])),
         )
-        return AlgorithmOutput(samples, arrays, snapshots)
+        return MethodOutput(samples, arrays, snapshots)
 
 
 def nes_at(params: MultiScaleParams, sigma_nes: float) -> NESEstimator:
@@ -324,4 +319,4 @@ def load_network(params: MultiScaleParams, dim: int, state_dict: dict) -> NoiseS
     return network
 
 
-ALGORITHMS.add("humandiffusion_ms", MultiScaleHumanDiffusion())
+METHODS.add("humandiffusion_ms", MultiScaleHumanDiffusion())

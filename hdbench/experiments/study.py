@@ -2,7 +2,7 @@
 
 A study is a run whose trials go to a queue in its ledger instead of to a simulated panel. Its
 folder holds `study.json` (what it runs), `ledger.sqlite` (every trial and rating), `state/`
-(each strategy's state after its last `tell`) and, once finished, the same files as
+(each method's state after its last `tell`) and, once finished, the same files as
 `hdbench run` writes (samples, metrics, figures).
 
     hdbench study start DIR --oracle paper_like --method humandiffusion --panel queue
@@ -24,17 +24,17 @@ from pathlib import Path
 from hdbench.errors import SpecError
 from hdbench.experiments.run import (
     LEDGER_NAME,
+    RunPlan,
     RunResult,
     RunSpec,
-    check_budget,
     proceed,
     simulated_answerer,
 )
 from hdbench.oracles import Oracle, load_oracle
-from hdbench.oracles.spec import validate
 from hdbench.studies import faults, loop
 from hdbench.studies.ledger import Ledger
 from hdbench.studies.people import ANSWERED_STREAMS, people_status
+from hdbench.validation import validate
 
 STUDY_FILE = "study.json"
 
@@ -50,9 +50,7 @@ class Study:
     @classmethod
     def create(cls, folder: Path, spec: RunSpec, oracle: Oracle) -> Study:
         """A new study in `folder`, or the one there when it runs the same spec."""
-        spec = spec.for_oracle(oracle)
-        spec.resolved_params()
-        check_budget(spec, oracle)
+        spec = RunPlan.build(spec, oracle).spec
         described = {"run": spec.model_dump(mode="json"), "oracle_source": str(oracle.source)}
         path = folder / STUDY_FILE
         if path.exists():
@@ -131,18 +129,20 @@ def read_study_file(path: Path) -> dict:
 
 def answer(study: Study, oracle: Oracle) -> int:
     """Answer every pending trial of `study` with `oracle`'s simulated listeners, one batch per
-    transaction (with the panel's state); returns the number of ratings given."""
-    if oracle.dim != study.oracle.dim:
+    transaction (with the panel's state); returns the number of ratings given. An oracle other
+    than the study's (another spec) is refused: its answers would score the method against a
+    truth it was not run on. The budget was checked when the study asked the trials."""
+    if oracle.spec_hash != study.oracle.spec_hash:
         raise SpecError(
-            f"--oracle: expected an oracle of dimension {study.oracle.dim} (the study's), "
-            f"got {oracle.name} of dimension {oracle.dim}"
+            f"--oracle: expected the study's oracle {study.oracle.name} (spec hash "
+            f"{study.oracle.spec_hash}), got {oracle.name} (spec hash {oracle.spec_hash})"
         )
     given = 0
     with Ledger(study.folder / LEDGER_NAME) as ledger:
         for batch in ledger.progress():
             if batch.complete or batch.stream not in ANSWERED_STREAMS:
                 continue
-            answerer = simulated_answerer(oracle, ledger, batch.stream, study.spec)
+            answerer = simulated_answerer(oracle, ledger, batch.stream, study.spec, None)
             trials = ledger.batch(batch.batch_id)
             ratings = answerer.answer(batch.batch_id, trials)
             state = (batch.stream, answerer.state())
@@ -174,6 +174,6 @@ def waiting_line(study: Study, waiting: loop.Waiting) -> str:
 
 
 def _write_json(path: Path, value: dict) -> None:
-    from hdbench.experiments.store import write_text
+    from hdbench.files import write_text
 
     write_text(json.dumps(value, indent=2, sort_keys=True) + "\n", path)

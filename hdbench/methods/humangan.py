@@ -15,7 +15,7 @@ updates, by which the mean true D of G(z) has stopped rising on the bundled orac
 default architecture (see each run's trace; the original architecture climbs more slowly);
 final samples are G of `problem.num_eval_samples` fresh latents.
 
-As a strategy: each update asks one batch of differential trials (and each `restart` try one
+Through the protocol: each update asks one batch of differential trials (and each `restart` try one
 batch of absolute trials); with the surrogate discriminator only the surrogate's training
 queries are asked, and every later trial is answered by S_D inside `ask`.
 """
@@ -28,21 +28,21 @@ import numpy as np
 import torch
 from pydantic import Field
 
-from hdbench.algorithms import steps
-from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, AlgorithmParams, Problem
-from hdbench.algorithms.humandiffusion import (
+from hdbench.estimators.nes import NESEstimator, Normalisation
+from hdbench.methods import steps
+from hdbench.methods.base import METHODS
+from hdbench.methods.humandiffusion import (
     HumanDiffusion,
     HumanDiffusionParams,
     learn,
     nes_of,
 )
-from hdbench.algorithms.state import MethodState
-from hdbench.algorithms.surrogate import SurrogatePanel
-from hdbench.estimators.nes import NESEstimator, Normalisation
+from hdbench.methods.surrogate import SurrogatePanel
 from hdbench.models.generator import Generator
 from hdbench.models.score_network import network_fn
-from hdbench.oracles.panel import collect
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import MethodOutput, MethodParams, Problem, collect
+from hdbench.protocol.state import MethodState
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 
 ARCHITECTURES = {
     # name: (activation, default width, default learning rate, optimiser)
@@ -51,7 +51,7 @@ ARCHITECTURES = {
 }
 
 
-class HumanGANParams(AlgorithmParams):
+class HumanGANParams(MethodParams):
     architecture: Literal["humandiffusion", "humangan"] = "humandiffusion"
     width: int | None = Field(None, ge=1, description="hidden units; default by architecture")
     depth: int = Field(2, ge=1)
@@ -77,7 +77,7 @@ SURROGATE_PARAMS = HumanDiffusionParams()
 
 
 class HumanGAN:
-    """One algorithm, registered twice: run to the end, and truncated (other default updates).
+    """One method, registered twice: run to the end, and truncated (other default updates).
 
     Phases: `surrogate` (its queries asked) → `initialise` → `restart` (a try asked) →
     `update` (a batch asked) → `done`.
@@ -103,12 +103,12 @@ class HumanGAN:
         return state
 
     def planned_ratings(self, params: HumanGANParams, problem: Problem) -> int:
-        """The fewest ratings: with the surrogate, only its HumanDiffusion queries; else one
-        restart try of N absolute ratings (when initialised by restarts; more tries cost N
-        each) and N·R differential ratings per update."""
+        """The most ratings: with the surrogate, only its HumanDiffusion queries; else up to
+        `max_restarts` restart tries of N absolute ratings each (when initialised by restarts;
+        fewer when a try reaches the threshold) and N·R differential ratings per update."""
         if params.discriminator == "surrogate":
             return HumanDiffusion().planned_ratings(SURROGATE_PARAMS, problem)
-        tries = 1 if params.initialisation == "restart" else 0
+        tries = params.max_restarts if params.initialisation == "restart" else 0
         return params.num_latent * (tries + params.R * params.num_updates)
 
     def ask(
@@ -146,9 +146,7 @@ class HumanGAN:
             raise AssertionError(f"humangan: told ratings in phase {state.phase!r}")
         return state
 
-    def finish(
-        self, params: HumanGANParams, problem: Problem, state: MethodState
-    ) -> AlgorithmOutput:
+    def finish(self, params: HumanGANParams, problem: Problem, state: MethodState) -> MethodOutput:
         model = load_generator(params, problem.dim, state.modules["generator"])
         z = state.arrays["z"]
         fresh = state.rng.uniform(-1.0, 1.0, (problem.num_eval_samples, problem.dim))
@@ -160,7 +158,7 @@ class HumanGAN:
             for name, value in state.arrays.items()
             if name.startswith("snapshot_")
         }
-        return AlgorithmOutput(model.generate(fresh), arrays, snapshots)
+        return MethodOutput(model.generate(fresh), arrays, snapshots)
 
     def _next_batch(
         self, params: HumanGANParams, problem: Problem, state: MethodState
@@ -314,7 +312,7 @@ def pretrain(
     torch_rng: torch.Generator,
 ) -> None:
     """Fit the distribution of G(z) to the real data by sliced Wasserstein-2."""
-    target = torch.as_tensor(real_data, dtype=torch.float32)
+    target = torch.tensor(real_data, dtype=torch.float32)
     levels = (torch.arange(len(z), dtype=torch.float32) + 0.5) / len(z)
     optimiser = torch.optim.Adam(model.parameters(), lr=0.01)
     for _ in range(num_steps):
@@ -328,8 +326,8 @@ def pretrain(
         optimiser.step()
 
 
-ALGORITHMS.add("humangan", HumanGAN())
-ALGORITHMS.add(
+METHODS.add("humangan", HumanGAN())
+METHODS.add(
     "humangan_truncated",
     HumanGAN(TruncatedHumanGANParams, "HumanGAN with its heuristic: stopped after 4 updates"),
 )

@@ -1,4 +1,4 @@
-"""Trials and ratings: what an algorithm hands to a panel and what comes back.
+"""Trials and ratings: what a method hands to a panel and what comes back.
 
 A batch holds trials of one kind, stored column-wise so that 10⁵ trials cost one array, and
 converts to plain records (`to_records`) for a panel of real people. Kinds:
@@ -96,6 +96,13 @@ class RatingBatch:
     listener_ids: np.ndarray
     low: float
     high: float
+
+    def __post_init__(self) -> None:
+        # What a method is told: it cannot write the answers the ledger recorded.
+        for name in ("values", "listener_ids"):
+            view = np.asarray(getattr(self, name)).view()
+            view.flags.writeable = False
+            object.__setattr__(self, name, view)
 
     @property
     def num_ratings(self) -> int:

@@ -16,17 +16,12 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
-from hdbench.algorithms import steps
-from hdbench.algorithms.base import (
-    ALGORITHMS,
-    AlgorithmOutput,
-    DiffusionParams,
-    Problem,
-    eval_starts,
-)
-from hdbench.algorithms.state import MethodState
+from hdbench.methods import steps
+from hdbench.methods.base import METHODS, DiffusionParams
 from hdbench.models.score_network import gradient_score_fn
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import MethodOutput, Problem, eval_starts
+from hdbench.protocol.state import MethodState
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 
 
 class DataDiffusionParams(DiffusionParams):
@@ -66,7 +61,7 @@ class DataDiffusion:
 
     def finish(
         self, params: DataDiffusionParams, problem: Problem, state: MethodState
-    ) -> AlgorithmOutput:
+    ) -> MethodOutput:
         rng = state.rng
         clean = np.repeat(problem.real_data, params.num_copies, axis=0)
         z = rng.standard_normal(clean.shape)
@@ -74,7 +69,7 @@ class DataDiffusion:
         network, losses = steps.fit(params, noisy, None, -z / params.sigma_dsm, rng)
         starts = eval_starts(problem, rng)
         samples, snapshots = steps.sample(params, gradient_score_fn(network), starts, rng)
-        return AlgorithmOutput(samples, {"training_loss": losses}, snapshots)
+        return MethodOutput(samples, {"training_loss": losses}, snapshots)
 
 
-ALGORITHMS.add("data_diffusion", DataDiffusion())
+METHODS.add("data_diffusion", DataDiffusion())

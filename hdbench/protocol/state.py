@@ -43,6 +43,10 @@ class StateFormatError(HdbenchError):
     """A saved state cannot be read back (damaged file, other format)."""
 
 
+class StateValueError(StateFormatError):
+    """A method's state holds what cannot be saved (a set or an object in its values or arrays)."""
+
+
 def state_to_arrays(state: MethodState, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """The state as a dict of arrays for `np.savez`, with one JSON document under `__state__`.
 
@@ -60,7 +64,16 @@ def state_to_arrays(state: MethodState, extra: dict[str, Any] | None = None) -> 
         "extra": extra or {},
     }
     arrays = {f"arrays/{name}": np.asarray(value) for name, value in state.arrays.items()}
-    return {**arrays, **tensors, _JSON_KEY: np.array(json.dumps(document))}
+    for name, value in arrays.items():
+        if value.dtype == object:
+            raise StateValueError(f"state.{name}: expected an array of numbers, got objects")
+    try:
+        text = json.dumps(document)
+    except TypeError as error:
+        raise StateValueError(
+            f"state.values: expected plain JSON (numbers, strings, lists, dicts), got {error}"
+        ) from None
+    return {**arrays, **tensors, _JSON_KEY: np.array(text)}
 
 
 def state_from_arrays(stored: dict[str, np.ndarray]) -> tuple[MethodState, dict[str, Any]]:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdbench.algorithms.surrogate import SurrogatePanel
 from hdbench.estimators.nes import NESEstimator
 from hdbench.experiments.run import RunSpec, execute
+from hdbench.methods.surrogate import SurrogatePanel
 from hdbench.oracles import SCALES, TrialBatch, collect, load_oracle
 from hdbench.oracles.catalog import BUNDLED_DIR
 

@@ -1,11 +1,12 @@
 """Methods by name: the registered ones, a user's class by import path, or a user's folder.
 
-- `humandiffusion`, … : registered in `hdbench.algorithms`;
-- `package.module:Class` : any importable class (or instance) implementing `Algorithm`;
+- `humandiffusion`, … : registered in `hdbench.methods`;
+- `package.module:Class` : any importable class (or instance) implementing `Method`;
 - a name found in a folder of methods: `DIR/NAME.py`, whose module-level `method` is the class
   (or instance). Folders come from `HDBENCH_METHODS` (separated by the OS path separator) and
   from `--methods DIR`, as oracle folders do; the command line puts `--methods` folders into the
-  environment, so that worker processes find them too.
+  environment, so that worker processes find them too. A module named like a bundled method
+  is refused: it would otherwise be silently ignored.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
-from hdbench.algorithms.base import ALGORITHMS, Algorithm
 from hdbench.errors import SpecError
+from hdbench.methods.base import METHODS
+from hdbench.protocol import Method
 
 ENV_VAR = "HDBENCH_METHODS"
 REQUIRED = ("Params", "init", "ask", "tell", "finish")
@@ -35,23 +37,23 @@ def use_method_dirs(dirs: Sequence[Path | str]) -> None:
     for folder in dirs:
         if not Path(folder).is_dir():
             raise SpecError(f"--methods: expected a folder of method modules, got {folder}")
+        check_no_shadowing(Path(folder))
     known = os.environ.get(ENV_VAR, "").split(os.pathsep)
     added = [str(Path(d).resolve()) for d in dirs if str(Path(d).resolve()) not in known]
     os.environ[ENV_VAR] = os.pathsep.join([p for p in known if p] + added)
 
 
-def resolve_method(name: str) -> Algorithm:
+def resolve_method(name: str) -> Method:
     """The method called `name`; an unknown one raises one line listing what is known."""
-    if name in ALGORITHMS:
-        return ALGORITHMS[name]
+    if name in METHODS:
+        return METHODS[name]
     if ":" in name:
         return _from_import_path(name)
     for folder in method_dirs():
         path = folder / f"{name}.py"
         if path.is_file():
             return _from_file(path)
-    found = [p.stem for d in method_dirs() if d.is_dir() for p in sorted(d.glob("*.py"))]
-    known = ", ".join([*ALGORITHMS, *found])
+    known = ", ".join(method_names())
     raise SpecError(
         f"method: unknown method {name!r}; expected one of: {known}, or package.module:Class"
     )
@@ -59,18 +61,54 @@ def resolve_method(name: str) -> Algorithm:
 
 def method_names() -> list[str]:
     """Registered methods and those in the method folders."""
-    found = [
-        p.stem
-        for d in method_dirs()
-        if d.is_dir()
-        for p in sorted(d.glob("*.py"))
-        if not p.name.startswith("_")
+    return [*METHODS, *(path.stem for path in user_method_files())]
+
+
+def user_method_files() -> list[Path]:
+    """The modules of the method folders, each checked not to shadow a bundled method."""
+    return [
+        path for folder in method_dirs() if folder.is_dir() for path in check_no_shadowing(folder)
     ]
-    return [*ALGORITHMS, *found]
+
+
+def check_no_shadowing(folder: Path) -> list[Path]:
+    """The method modules of `folder`; SpecError when one is named like a bundled method."""
+    paths = [p for p in sorted(folder.glob("*.py")) if not p.name.startswith("_")]
+    for path in paths:
+        if path.stem in METHODS:
+            raise SpecError(
+                f"{path}: a method folder's module may not be named like the bundled method "
+                f"{path.stem!r}, which it would shadow; expected another name"
+            )
+    return paths
+
+
+def describe_methods() -> list[tuple[str, str, str, str]]:
+    """(name, where from, one-line description, parameters with defaults) of every method, the
+    bundled first; a user module that cannot be loaded says why instead of its description."""
+    rows = []
+    for name in method_names():
+        origin = "bundled" if name in METHODS else "plug-in"
+        try:
+            method = resolve_method(name)
+        except SpecError as error:
+            rows.append((name, origin, f"cannot load: {error}", ""))
+            continue
+        params = ", ".join(
+            f"{field.alias or key}"
+            + (
+                " (required)"
+                if field.is_required()
+                else f"={field.get_default(call_default_factory=True)!r}"
+            )
+            for key, field in method.Params.model_fields.items()
+        )
+        rows.append((name, origin, getattr(method, "description", ""), params))
+    return rows
 
 
 @cache
-def _from_import_path(name: str) -> Algorithm:
+def _from_import_path(name: str) -> Method:
     module_name, _, attribute = name.partition(":")
     try:
         module = importlib.import_module(module_name)
@@ -82,7 +120,7 @@ def _from_import_path(name: str) -> Algorithm:
 
 
 @cache
-def _from_file(path: Path) -> Algorithm:
+def _from_file(path: Path) -> Method:
     module_name = f"hdbench_user_methods.{path.stem}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     if spec is None or spec.loader is None:
@@ -98,7 +136,7 @@ def _from_file(path: Path) -> Algorithm:
     return _checked(module.method, str(path))
 
 
-def _checked(entry: object, where: str) -> Algorithm:
+def _checked(entry: object, where: str) -> Method:
     method = entry() if isinstance(entry, type) else entry
     missing = [name for name in REQUIRED if not hasattr(method, name)]
     if missing:

@@ -12,7 +12,7 @@
 5. Score network (Eq. 7) on (x̂, D, ∇̃D); sampling by Langevin with S_∇D / max(S_D, floor) from
    the real data (Eq. 10). The floor keeps the ratio finite where S_D → 0.
 
-The steps live in `hdbench.algorithms.steps`, shared with the methods that build on them.
+The steps live in `hdbench.methods.steps`, shared with the methods that build on them.
 """
 
 from __future__ import annotations
@@ -22,18 +22,13 @@ from typing import ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
-from hdbench.algorithms import steps
-from hdbench.algorithms.base import (
-    ALGORITHMS,
-    AlgorithmOutput,
-    DiffusionParams,
-    Problem,
-    eval_starts,
-)
-from hdbench.algorithms.state import MethodState
 from hdbench.estimators.nes import NESEstimator, Normalisation
+from hdbench.methods import steps
+from hdbench.methods.base import METHODS, DiffusionParams
 from hdbench.models.score_network import ratio_score_fn
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import MethodOutput, Problem, eval_starts
+from hdbench.protocol.state import MethodState
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 
 
 class HumanDiffusionParams(DiffusionParams):
@@ -93,7 +88,7 @@ class HumanDiffusion:
 
     def finish(
         self, params: HumanDiffusionParams, problem: Problem, state: MethodState
-    ) -> AlgorithmOutput:
+    ) -> MethodOutput:
         network = steps.load_network(params, problem.dim, state.modules["network"])
         score_fn = ratio_score_fn(network, params.d_floor)
         starts = eval_starts(problem, state.rng)
@@ -108,7 +103,7 @@ class HumanDiffusion:
             field_points=field_points,
             learned_score=score_fn(field_points),
         )
-        return AlgorithmOutput(samples, arrays, snapshots)
+        return MethodOutput(samples, arrays, snapshots)
 
 
 def ask_around(
@@ -185,4 +180,4 @@ def field_grid(points: np.ndarray, num_per_axis: int = 25) -> np.ndarray:
     return grid
 
 
-ALGORITHMS.add("humandiffusion", HumanDiffusion())
+METHODS.add("humandiffusion", HumanDiffusion())

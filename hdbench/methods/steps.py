@@ -25,11 +25,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from hdbench.algorithms.base import DiffusionParams
 from hdbench.estimators.nes import NESEstimator
 from hdbench.estimators.rating_summary import summarise
+from hdbench.methods.base import DiffusionParams
 from hdbench.models.score_network import ScoreNetwork, TrainingConfig, train_score_network
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 from hdbench.samplers.langevin import LangevinSampler, ScoreFn
 
 

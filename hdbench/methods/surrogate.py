@@ -1,8 +1,8 @@
 """A surrogate panel: a trained network answers in place of listeners.
 
 The HumanDiffusion paper trained its HumanGAN baseline against the score network's S_D "to reduce
-the cost of experiments" (Ueda et al. 2023, §4.1). The surrogate speaks the panel protocol, so an
-algorithm cannot tell it from people, but it spends no rating: it answers with S_D exactly
+the cost of experiments" (Ueda et al. 2023, §4.1). The surrogate speaks the panel protocol, so a
+method cannot tell it from people, but it spends no rating: it answers with S_D exactly
 (absolute and paired trials on the slider's scale, differential ones as S_D(b) − S_D(a)).
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from hdbench.oracles import RatingBatch, Slider, TrialBatch
+from hdbench.protocol import RatingBatch, Slider, TrialBatch
 
 
 class SurrogatePanel:

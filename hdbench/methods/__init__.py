@@ -1,6 +1,6 @@
 """Methods: each is asked for trials and told their ratings; it never sees the truth."""
 
-from hdbench.algorithms import (  # noqa: F401
+from hdbench.methods import (  # noqa: F401
     data_diffusion,
     exact_score,
     humandiffusion,
@@ -8,6 +8,7 @@ from hdbench.algorithms import (  # noqa: F401
     humandiffusion_ms,
     humangan,
 )
-from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, AlgorithmParams
+from hdbench.methods.base import METHODS
+from hdbench.protocol import MethodOutput, MethodParams
 
-__all__ = ["ALGORITHMS", "AlgorithmOutput", "AlgorithmParams"]
+__all__ = ["METHODS", "MethodOutput", "MethodParams"]

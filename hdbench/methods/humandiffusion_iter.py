@@ -24,17 +24,18 @@ from typing import ClassVar
 import numpy as np
 from pydantic import Field
 
-from hdbench.algorithms import steps
-from hdbench.algorithms.base import ALGORITHMS, AlgorithmOutput, Problem, starting_points
-from hdbench.algorithms.humandiffusion import (
+from hdbench.methods import steps
+from hdbench.methods.base import METHODS
+from hdbench.methods.humandiffusion import (
     HumanDiffusion,
     HumanDiffusionParams,
     ask_around,
     nes_of,
 )
-from hdbench.algorithms.state import MethodState
 from hdbench.models.score_network import ratio_score_fn
-from hdbench.oracles.trials import RatingBatch, TrialBatch
+from hdbench.protocol import MethodOutput, Problem, starting_points
+from hdbench.protocol.state import MethodState
+from hdbench.protocol.trials import RatingBatch, TrialBatch
 
 ACCUMULATED = ("all_points", "all_d", "all_nes", "all_grad")
 
@@ -129,7 +130,7 @@ class IterativeHumanDiffusion:
 
     def finish(
         self, params: IterativeHumanDiffusionParams, problem: Problem, state: MethodState
-    ) -> AlgorithmOutput:
+    ) -> MethodOutput:
         state.arrays["periphery"] = state.arrays["all_points"]
         state.arrays["nes_grad"] = state.arrays["all_nes"]
         return HumanDiffusion().finish(params, problem, state)
@@ -140,4 +141,4 @@ def sigma_of(params: IterativeHumanDiffusionParams, state: MethodState) -> float
     return params.sigma_nei if state.values["round"] == 0 else params.sigma_nei_next
 
 
-ALGORITHMS.add("humandiffusion_iter", IterativeHumanDiffusion())
+METHODS.add("humandiffusion_iter", IterativeHumanDiffusion())

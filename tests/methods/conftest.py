@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from hdbench.algorithms.plugins import use_method_dirs
+from hdbench.methods.plugins import use_method_dirs
 
 EXAMPLE_METHODS = Path(__file__).resolve().parents[2] / "examples" / "methods"
 

@@ -6,12 +6,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdbench.algorithms import ALGORITHMS
-from hdbench.algorithms.base import Problem
-from hdbench.algorithms.humandiffusion_ms import level_targets
 from hdbench.errors import SpecError
 from hdbench.experiments.run import RunSpec
+from hdbench.methods import METHODS
+from hdbench.methods.humandiffusion_ms import level_targets
 from hdbench.oracles import load_oracle
+from hdbench.protocol import Problem
 
 
 def smoothed_gaussian(x: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
@@ -35,7 +35,7 @@ def test_each_levels_targets_estimate_d_and_its_gradient_smoothed_at_its_own_sig
     estimator exceeds 5 se with probability about 600 · 6e-7 < 0.001."""
     oracle = load_oracle("paper_like_ideal")
     problem = Problem(oracle.dim, oracle.listener.slider, oracle.real_data)
-    method = ALGORITHMS["humandiffusion_ms"]
+    method = METHODS["humandiffusion_ms"]
     params = method.Params(
         num_levels=2, sigma_nei_max=4.0, sigma_nei_min=2.0, nes_ratio=0.5, num_periphery=1, R=400
     )
@@ -70,7 +70,7 @@ def test_each_levels_targets_estimate_d_and_its_gradient_smoothed_at_its_own_sig
 
 
 def test_the_sampler_spans_the_learnt_levels():
-    params = ALGORITHMS["humandiffusion_ms"].Params(
+    params = METHODS["humandiffusion_ms"].Params(
         sigma_nei_max=8.0, sigma_nei_min=2.0, sampler="annealed_langevin"
     )
     np.testing.assert_allclose(params.sigma_nei(), [8.0, 4.0, 2.0])
