@@ -23,19 +23,21 @@ from hdbench.errors import WriteFailedError
 _TEMPORARY = re.compile(r"^\..+\.(\d+)-[0-9a-f]{8}(\.[^.]+)?$")
 
 
-def write_atomic(path: Path, write_fn: Callable[[Path], Any]) -> Path:
+def write_atomic(path: Path, write_fn: Callable[[Path], Any], what: str = "") -> Path:
     """Write `path` by calling `write_fn` on a temporary beside it, then rename; an OSError (disk
     full, file-size limit, a file where the folder should be) raises WriteFailedError naming
-    `path`, and the temporary is removed."""
+    `path` (and `what` it holds), and the temporary is removed."""
     temporary = path.with_name(f".{path.stem}.{os.getpid()}-{uuid.uuid4().hex[:8]}{path.suffix}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_fn(temporary)
         os.replace(temporary, path)
     except OSError as error:
-        raise WriteFailedError(f"{path}: cannot write: {write_reason(error)}") from None
+        named = f" {what}" if what else ""
+        raise WriteFailedError(f"{path}: cannot write{named}: {write_reason(error)}") from None
     finally:
-        temporary.unlink(missing_ok=True)
+        if temporary.is_file():
+            temporary.unlink()
     return path
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import platform
 import subprocess
+import sys
 import tempfile
 import time
 import traceback
@@ -33,6 +34,8 @@ from pydantic import BaseModel, Field
 
 from hdbench import __version__
 from hdbench.errors import HdbenchError, SpecError
+from hdbench.experiments import store
+from hdbench.files import clean_temporaries
 from hdbench.methods.base import ReferenceProblem, is_reference
 from hdbench.methods.plugins import resolve_method
 from hdbench.metrics import METRICS, TruthContext, evaluate
@@ -53,8 +56,8 @@ from hdbench.rng import named_generator, stable_hash
 from hdbench.samplers.langevin import SamplerDivergedError
 from hdbench.studies import loop
 from hdbench.studies.guard import DEFAULT_BUDGET, Guard, configured_time_limit
-from hdbench.studies.ledger import LEDGER_NAME, Ledger
-from hdbench.studies.people import PERSON_SOURCE, PeopleAnswerer
+from hdbench.studies.ledger import LEDGER_NAME, DamagedLedgerError, Ledger
+from hdbench.studies.people import PeopleAnswerer
 from hdbench.threads import thread_policy
 from hdbench.validation import UserModel, validate
 
@@ -290,7 +293,7 @@ def proceed(
         **versions(),
     }
     described = {**spec.model_dump(), "params": params.model_dump(by_alias=True)}
-    with Ledger(folder / LEDGER_NAME) as ledger:
+    with open_ledger(folder, redo=answers == "simulated") as ledger:
         streams = open_streams(plan, folder, ledger, answers, replay)
         try:
             with thread_policy():
@@ -307,6 +310,30 @@ def proceed(
 
 
 STATE_DIR = "state"
+
+
+def open_ledger(folder: Path, redo: bool) -> Ledger:
+    """The run's ledger in `folder`. One that is not a whole ledger (a write that failed half-way,
+    a damaged file) is moved with the method's states to folder/damaged/, saying so in one line
+    on stderr, and the run starts again from its first batch, when that loses nothing: its
+    answers are simulated (`redo`), or its method was never told any (no state saved). Else
+    (people's answers) it is refused in one line. The temporaries of killed writes are
+    removed."""
+    path = folder / LEDGER_NAME
+    for where in (folder, folder / STATE_DIR):
+        clean_temporaries(where)
+    try:
+        return Ledger(path)
+    except DamagedLedgerError as error:
+        if not redo and (folder / STATE_DIR / "method.npz").exists():
+            raise
+        damaged = [path.with_name(path.name + end) for end in ("", "-wal", "-shm")]
+        moved = [store.move_aside(p, folder) for p in (*damaged, folder / STATE_DIR) if p.exists()]
+        print(
+            f"{error}; moved to {moved[0]} with the method's state, the run starts again",
+            file=sys.stderr,
+        )
+    return Ledger(path)
 
 
 def panel_seeds(spec: RunSpec, oracle: Oracle) -> dict[str, int]:
@@ -399,7 +426,7 @@ def _proceed(
         "num_ratings": finished.num_ratings,
         "wall_time": finished.method_time,
     }
-    if answered_by_people(stream.ledger):
+    if stream.ledger.answered_by_people():
         # People's D is unknown: the metrics against the simulated truth would score the method
         # against an oracle nobody listened to. Only the listening test says how it did.
         trace = pd.DataFrame()
@@ -430,17 +457,6 @@ def listening_stream_finished(
         state = test.start(output.samples, oracle.real_data, rng)
         loop.start(stream, state)
     return loop.advance(test, None, problem, stream)
-
-
-def answered_by_people(ledger: Ledger) -> bool:
-    """Whether people answered any of the method's or the listening test's trials."""
-    row = ledger.db.execute(
-        "SELECT 1 FROM ratings r JOIN trials t ON t.trial_id = r.trial_id JOIN batches b "
-        "ON b.batch_id = t.batch_id WHERE b.stream IN ('method', 'listening') AND r.source = ? "
-        "LIMIT 1",
-        (PERSON_SOURCE,),
-    ).fetchone()
-    return row is not None
 
 
 def trace_table(snapshots: dict[int, np.ndarray], context: TruthContext) -> pd.DataFrame:

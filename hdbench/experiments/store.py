@@ -22,7 +22,7 @@ import numpy as np
 import pandas as pd
 
 from hdbench.errors import SpecError
-from hdbench.files import write_atomic, write_text
+from hdbench.files import clean_temporaries, write_atomic, write_text
 
 if TYPE_CHECKING:
     from hdbench.experiments.run import RunResult
@@ -105,20 +105,25 @@ def stored_rows(folder: Path) -> dict[str, dict[str, Any]]:
 
 
 def heal(folder: Path) -> list[str]:
-    """Move every damaged row file of `folder` to folder/damaged/, so that its run is redone;
-    returns one line per file moved."""
-    lines = []
+    """Move every damaged row file of `folder` to folder/damaged/, so that its run is redone,
+    and remove the temporaries of killed writers; returns one line per file moved or removed."""
+    lines = [
+        f"{path}: removed, the temporary of a write that was killed"
+        for where in (folder, folder / "rows")
+        for path in clean_temporaries(where)
+    ]
     for path in _row_files(folder):
         try:
             read_row(path)
         except DamagedRowError as error:
-            target = _move_aside(path, folder)
+            target = move_aside(path, folder)
             lines.append(f"{path}: damaged row ({error}); moved to {target}, its run is redone")
     return lines
 
 
-def _move_aside(path: Path, folder: Path) -> Path:
-    """Move the damaged `path` to folder/damaged/, stamped with the time; returns where."""
+def move_aside(path: Path, folder: Path) -> Path:
+    """Move the damaged `path` (a file or a folder) to folder/damaged/, stamped with the time;
+    returns where."""
     target = folder / "damaged" / f"{path.stem}.{time.strftime('%Y%m%d-%H%M%S')}{path.suffix}"
     target.parent.mkdir(parents=True, exist_ok=True)
     os.replace(path, target)
@@ -160,7 +165,7 @@ def claim(folder: Path, definition: dict[str, Any], run_ids: Iterable[str] = ())
                 "not this sweep's; expected the same sweep: give another --name (or --out), or "
                 "remove the folder"
             ) from None
-        target = _move_aside(path, folder)
+        target = move_aside(path, folder)
         write_text(json.dumps(definition, indent=2, sort_keys=True) + "\n", path)
         return [
             f"{path}: damaged ({reason}); moved to {target}, the folder's runs are all this sweep's"

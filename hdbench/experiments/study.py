@@ -33,7 +33,8 @@ from hdbench.experiments.run import (
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.studies import faults, loop
 from hdbench.studies.ledger import Ledger
-from hdbench.studies.people import ANSWERED_STREAMS, people_status
+from hdbench.studies.ledger_people import ANSWERED_STREAMS
+from hdbench.studies.people import people_status
 from hdbench.validation import validate
 
 STUDY_FILE = "study.json"

@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from hdbench.errors import HdbenchError
+from hdbench.files import write_atomic
 
 FORMAT = 1
 _JSON_KEY = "__state__"
@@ -96,19 +97,15 @@ def state_from_arrays(stored: dict[str, np.ndarray]) -> tuple[MethodState, dict[
 def save_state(state: MethodState, path: Path, extra: dict[str, Any] | None = None) -> Path:
     """Write the state to `path` (.npz) whole or not at all (temporary file, then rename); a
     place that cannot be written (a file where its folder should be) raises one line naming it."""
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
     arrays = state_to_arrays(state, extra)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write(temporary: Path) -> None:
         with open(temporary, "wb") as file:
             np.savez(file, **arrays)
             file.flush()
             os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except OSError as error:
-        reason = error.strerror or type(error).__name__
-        raise StateFormatError(f"{path}: cannot write the method's state: {reason}") from None
-    return path
+
+    return write_atomic(path, write, "the method's state")
 
 
 def load_state(path: Path) -> tuple[MethodState, dict[str, Any]]:

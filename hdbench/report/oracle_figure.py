@@ -11,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hdbench.files import save_figure
 from hdbench.oracles import Oracle
 from hdbench.oracles.acceptability import box_grid
 from hdbench.report.style import plt
@@ -102,7 +103,4 @@ def plot_oracle(oracle: Oracle, path: Path, num_target: int = 1000, seed: int = 
     fig.text(0.01, 0.01, textwrap.fill(oracle.spec.description, 90), fontsize=8, color="0.3")
     ax.legend(loc="upper right", fontsize=8, framealpha=0.85)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=120)

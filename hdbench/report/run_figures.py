@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hdbench.files import save_figure
 from hdbench.metrics import METRICS, TruthContext
 from hdbench.oracles import Oracle
 from hdbench.report.oracle_figure import (
@@ -36,10 +37,7 @@ def scatter_samples(ax, points: np.ndarray, size: float) -> None:
 
 
 def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def write_run_figures(oracle: Oracle, context: TruthContext, result, folder: Path) -> list[Path]:

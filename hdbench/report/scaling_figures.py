@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hdbench.files import save_figure
 from hdbench.report.style import plt, sns
 from hdbench.report.tables import not_applicable
 
@@ -116,9 +117,7 @@ def plot_cost(runs: pd.DataFrame, path: Path) -> Path:
         fontsize=11,
     )
     fig.tight_layout(rect=(0, 0, 0.85, 1))
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 def plot_quality(runs: pd.DataFrame, path: Path) -> Path:
@@ -163,9 +162,7 @@ def plot_quality(runs: pd.DataFrame, path: Path) -> Path:
     if axes[0, 0].get_legend():
         axes[0, 0].legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)
 
 
 SUMMARY_COLUMNS = {

@@ -8,7 +8,8 @@ import pandas as pd
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from hdbench.report.style import legend_above, log_axis, plt, sns
+from hdbench.files import save_figure
+from hdbench.report.style import legend_above, log_axis, sns
 from hdbench.report.tables import ARROWS, direction
 
 #: Metrics drawn by `plot_metrics`, one row of panels each.
@@ -18,9 +19,7 @@ LISTENING_COLOURS = {"real": "#f28e2b", "generated": "#4e79a7"}
 
 
 def _save(fig, path: Path) -> Path:
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_metrics(runs: pd.DataFrame, brackets: pd.DataFrame, path: Path) -> Path | None:

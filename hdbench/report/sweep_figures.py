@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hdbench.files import save_figure
 from hdbench.report.style import log_axis, plt, sns
 from hdbench.report.tables import ARROWS, direction
 
@@ -87,9 +88,7 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
             )
             fig.tight_layout()
             path = folder / f"heatmap_{oracle}_{method}_{metric}.png"
-            fig.savefig(path, dpi=100)
-            plt.close(fig)
-            paths.append(path)
+            paths.append(save_figure(fig, path))
     return paths
 
 
@@ -171,9 +170,7 @@ def plot_frontier(runs: pd.DataFrame, keys: list[str], path: Path) -> Path | Non
     fig.suptitle("Best setting at each budget (mean ± se over seeds)")
     legend_rows = -(-len(handles) // columns)
     fig.tight_layout(rect=(0, 0.3 * legend_rows / fig.get_figheight(), 1, 1))
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def sweep_markdown(runs: pd.DataFrame, keys: list[str]) -> str:

@@ -123,11 +123,7 @@ def build_app(page: ListeningPage) -> Starlette:
         return JSONResponse(opened.as_dict(), background=BackgroundTask(render_all, sounds))
 
     def sound_file(trial_id: str, index: int) -> tuple[np.ndarray, Path, str]:
-        blob, dim = page.ledger.db.execute(
-            "SELECT t.stimuli, b.dim FROM trials t JOIN batches b ON b.batch_id = t.batch_id "
-            "WHERE t.trial_id = ?",
-            (trial_id,),
-        ).fetchone()
+        blob, dim = page.ledger.trial_stimuli(trial_id)
         stimuli = np.frombuffer(blob, dtype=np.float64).reshape(-1, dim)
         return stimuli[index], page.study.folder / AUDIO_DIR, f"{trial_id}-{index}"
 
@@ -138,12 +134,7 @@ def build_app(page: ListeningPage) -> Starlette:
     async def audio(request: Request) -> Response:
         participant_id = page.participant(request.query_params.get("token"))
         trial_id, shown = request.path_params["trial_id"], request.path_params["shown"]
-        row = page.ledger.db.execute(
-            "SELECT t.order_shown, LENGTH(t.stimuli) / 8 / b.dim, l.participant_id FROM trials t "
-            "JOIN batches b ON b.batch_id = t.batch_id "
-            "LEFT JOIN leases l ON l.trial_id = t.trial_id WHERE t.trial_id = ?",
-            (trial_id,),
-        ).fetchone()
+        row = page.ledger.trial_to_play(trial_id)
         if row is None:
             raise AnswerError(404, f"trial_id: no trial {trial_id!r} in this study")
         order_json, num_sounds, lessee = row

@@ -40,9 +40,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,6 +48,7 @@ import numpy as np
 import pandas as pd
 
 from hdbench.errors import SpecError
+from hdbench.files import write_atomic
 from hdbench.rng import stable_hash
 
 #: Bump whenever a change to this module changes the waveforms or metadata it makes.
@@ -401,17 +400,6 @@ def corpus_key(spec: CorpusSpec) -> str:
     return stable_hash(json.dumps(fields, sort_keys=True))
 
 
-def _write_atomically(path: Path, write: Callable[[Path], None]) -> None:
-    """Write via a unique temporary file in the same folder, so readers never see half a file."""
-    handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(name))
-        os.replace(name, path)
-    finally:
-        Path(name).unlink(missing_ok=True)
-
-
 def _save_waveforms(path: Path, waveforms: np.ndarray) -> None:
     # Through a handle: given a file name, np.savez would append ".npz" to the temporary name.
     with path.open("wb") as handle:
@@ -431,6 +419,6 @@ def load_corpus(spec: CorpusSpec, cache_dir: Path | str) -> Corpus:
             return Corpus(spec, stored["waveforms"], pd.read_parquet(metadata_path))
     corpus = synthesise_corpus(spec)
     cache_dir.mkdir(parents=True, exist_ok=True)
-    _write_atomically(metadata_path, lambda p: corpus.metadata.to_parquet(p, index=False))
-    _write_atomically(waveforms_path, lambda p: _save_waveforms(p, corpus.waveforms))
+    write_atomic(metadata_path, lambda p: corpus.metadata.to_parquet(p, index=False))
+    write_atomic(waveforms_path, lambda p: _save_waveforms(p, corpus.waveforms))
     return corpus

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import numpy as np
 from tqdm import tqdm
 
 from hdbench.errors import SpecError
+from hdbench.files import write_atomic
 from hdbench.speech.corpus import Corpus, CorpusSpec, corpus_key, load_corpus
 from hdbench.speech.world import (
     WorldConfig,
@@ -114,12 +114,9 @@ def space_key(corpus_key: str, config: WorldConfig) -> str:
 
 
 def save_space(space: SpeechSpace, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npz")
     arrays = {k: v for k, v in space.__dict__.items() if isinstance(v, np.ndarray)}
-    np.savez(temporary, config=json.dumps(asdict(space.config)), **arrays)
-    os.replace(temporary, path)
-    return path
+    config = json.dumps(asdict(space.config))
+    return write_atomic(path, lambda p: np.savez(p, config=config, **arrays))
 
 
 def read_space(path: Path) -> SpeechSpace:

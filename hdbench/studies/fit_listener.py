@@ -82,13 +82,7 @@ def read_ratings(ledger: Ledger, source: str) -> Ratings:
     """Absolute and paired ratings whose source starts with `source`, of stimuli rated twice or
     more, on the slider's grid; participants flagged by screening are left out."""
     low, high = ledger.meta("slider", [0.0, 1.0])
-    rows = ledger.db.execute(
-        "SELECT t.stimuli, b.dim, r.answer_index, r.value, r.rater FROM ratings r "
-        "JOIN trials t ON t.trial_id = r.trial_id JOIN batches b ON b.batch_id = t.batch_id "
-        "WHERE b.kind IN ('absolute', 'paired') AND r.source LIKE ? || '%' "
-        "AND r.rater NOT IN (SELECT participant_id FROM flags WHERE flagged = 1)",
-        (source,),
-    ).fetchall()
+    rows = ledger.rated_stimuli(source)
     if not rows:
         raise SpecError(f"LEDGER: no absolute or paired ratings with source {source!r}")
     keys, values, raters = [], [], []

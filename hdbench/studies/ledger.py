@@ -35,8 +35,9 @@ from typing import Any
 
 import numpy as np
 
-from hdbench.errors import HdbenchError
+from hdbench.errors import HdbenchError, WriteFailedError
 from hdbench.protocol.trials import ANSWERS_PER_TRIAL, RatingBatch, TrialBatch
+from hdbench.studies.ledger_people import PeopleRecords
 
 #: The ledger's file name in a run or study folder.
 LEDGER_NAME = "ledger.sqlite"
@@ -114,6 +115,11 @@ class LedgerError(HdbenchError):
     """The ledger disagrees with what is asked of it (other stimuli, a missing trial)."""
 
 
+class DamagedLedgerError(LedgerError):
+    """The file is there but is not a whole ledger (a write that failed half-way, a damaged
+    or foreign file)."""
+
+
 @dataclass(frozen=True)
 class BatchProgress:
     batch_id: str
@@ -143,7 +149,7 @@ def digest(batch: TrialBatch) -> str:
     ).hexdigest()
 
 
-class Ledger:
+class Ledger(PeopleRecords):
     """One study's SQLite file. Open it with `Ledger(path)`; close it with `close()` or `with`."""
 
     def __init__(self, path: Path, create: bool = True, any_thread: bool = False) -> None:
@@ -162,9 +168,12 @@ class Ledger:
             raise LedgerError(f"{self.path}: cannot open the ledger: {error}") from None
         try:
             self._open(create)
+        except sqlite3.OperationalError as error:
+            self._db.close()
+            raise WriteFailedError(f"{self.path}: cannot set up the ledger: {error}") from None
         except sqlite3.DatabaseError as error:
             self._db.close()
-            raise LedgerError(
+            raise DamagedLedgerError(
                 f"{self.path}: not a readable ledger ({error}); expected a study's ledger.sqlite, "
                 "whole"
             ) from None
@@ -191,14 +200,11 @@ class Ledger:
     def close(self) -> None:
         self._db.close()
 
-    @property
-    def db(self) -> sqlite3.Connection:
-        """The connection, for the modules that keep their own tables here (people, serve)."""
-        return self._db
-
     def transaction(self) -> _Transaction:
-        """`with ledger.transaction():` BEGIN IMMEDIATE … COMMIT (ROLLBACK on an exception)."""
-        return _Transaction(self._db)
+        """`with ledger.transaction():` BEGIN IMMEDIATE … COMMIT (ROLLBACK on an exception); a
+        write SQLite refuses (disk full, file-size limit) is one WriteFailedError naming the
+        file."""
+        return _Transaction(self._db, self.path)
 
     # The study's description -------------------------------------------------------------
 
@@ -273,6 +279,41 @@ class Ledger:
         ).fetchall()
         stimuli = np.stack([np.frombuffer(b, dtype=np.float64) for (b,) in blobs])
         return TrialBatch.build(kind, stimuli.reshape(len(blobs), -1, dim))
+
+    def check_keys(self) -> None:
+        """LedgerError naming the first batch that disagrees with its own keys (a ledger edited
+        by hand, or damaged): its id is not its stream's letter and position, its stream's
+        positions skip or repeat, its trials are not BATCH-0, BATCH-1, …, or its stimuli are
+        not those its digest was made of."""
+        positions: dict[str, int] = {}
+        for batch_id, stream, position, num_trials, stored in self._db.execute(
+            "SELECT batch_id, stream, position, num_trials, digest FROM batches "
+            "ORDER BY stream, position"
+        ).fetchall():
+            where = f"{self.path}: batch {batch_id} (the {stream} stream's position {position})"
+            expected = positions.get(stream, 0)
+            if batch_id != batch_id_of(stream, position) or position != expected:
+                raise LedgerError(
+                    f"{where}: expected batch {batch_id_of(stream, expected)} at position "
+                    f"{expected}; the ledger was edited or damaged"
+                )
+            positions[stream] = position + 1
+            trial_ids = [
+                row[0]
+                for row in self._db.execute(
+                    "SELECT trial_id FROM trials WHERE batch_id = ? ORDER BY position", (batch_id,)
+                )
+            ]
+            if trial_ids != [trial_id_of(batch_id, i) for i in range(num_trials)]:
+                raise LedgerError(
+                    f"{where}: expected trials {batch_id}-0 to {batch_id}-"
+                    f"{num_trials - 1}; the ledger was edited or damaged"
+                )
+            if digest(self.batch(batch_id)) != stored:
+                raise LedgerError(
+                    f"{where}: its stimuli are not those it was asked with; the "
+                    "ledger was edited or damaged"
+                )
 
     def batch_digest(self, batch_id: str) -> str | None:
         row = self._db.execute(
@@ -400,29 +441,45 @@ class Ledger:
         ).fetchall()
 
     def _transaction(self):
-        return _Transaction(self._db)
+        return _Transaction(self._db, self.path)
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE … COMMIT, rolled back on an exception."""
+    """BEGIN IMMEDIATE … COMMIT, rolled back on an exception; SQLite's OperationalError (disk
+    full, file-size limit, locked past the timeout) becomes one line naming the file."""
 
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self._db = db
+    def __init__(self, db: sqlite3.Connection, path: Path) -> None:
+        self._db, self._path = db, path
 
     def __enter__(self) -> None:
-        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            self._db.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            raise self._failed(error) from None
 
-    def __exit__(self, exc_type, exc, traceback) -> None:
-        self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+    def __exit__(self, exc_type, exc, traceback) -> bool:
+        try:
+            self._db.execute("ROLLBACK" if exc_type else "COMMIT")
+        except sqlite3.OperationalError as error:
+            if exc_type is None:
+                raise self._failed(error) from None
+        if isinstance(exc, sqlite3.OperationalError):
+            raise self._failed(exc) from None
+        return False
+
+    def _failed(self, error: sqlite3.OperationalError) -> WriteFailedError:
+        return WriteFailedError(f"{self._path}: cannot write the ledger: {error}")
 
 
 def ledger_table(ledger: Ledger):
-    """Every rating as a tidy table (pandas), one row per rating: batch, stream, kind, trial,
+    """A ledger that disagrees with its own keys is refused (`Ledger.check_keys`). Else every
+    rating as a tidy table (pandas), one row per rating: batch, stream, kind, trial,
     answer index, value (slider scale) and `value_normalised` ([0, 1], or [−1, 1] for
     differential answers), rater, time, source, and the stimuli: `x_0…` the stimulus rated
     (absolute, paired), `a_0…`, `b_0…` the pair compared (differential)."""
     import pandas as pd
 
+    ledger.check_keys()
     low, high = ledger.meta("slider", [0.0, 1.0])
     records = []
     for (

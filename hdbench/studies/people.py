@@ -33,11 +33,8 @@ from hdbench.errors import HdbenchError
 from hdbench.protocol import Slider
 from hdbench.protocol.trials import ANSWERS_PER_TRIAL, RatingBatch, TrialBatch
 from hdbench.studies.ledger import Ledger
+from hdbench.studies.ledger_people import PERSON_SOURCE, SCREENING_STREAM
 from hdbench.studies.screening import Screened, ScreeningRule, screen, screening_trials
-
-SCREENING_STREAM = "screening"
-ANSWERED_STREAMS = ("method", "listening")
-PERSON_SOURCE = "person"
 
 
 class AnswerError(HdbenchError):
@@ -108,29 +105,17 @@ class PeopleQueue:
     def register(self, user_agent: str = "") -> str:
         participant_id = f"p{secrets.token_hex(6)}"
         with self.ledger.transaction():
-            self.ledger.db.execute(
-                "INSERT INTO participants VALUES (?, ?, ?)",
-                (participant_id, self.clock(), user_agent[:200]),
-            )
+            self.ledger.add_participant(participant_id, self.clock(), user_agent[:200])
         return participant_id
 
     def known(self, participant_id: str) -> bool:
-        row = self.ledger.db.execute(
-            "SELECT 1 FROM participants WHERE participant_id = ?", (participant_id,)
-        ).fetchone()
-        return row is not None
+        return self.ledger.has_participant(participant_id)
 
     # Sessions -------------------------------------------------------------------------------
 
     def current_session(self, participant_id: str) -> Session | None:
         """The participant's session with trials still to answer and its lease running."""
-        row = self.ledger.db.execute(
-            "SELECT l.session_id, MAX(l.expires) FROM leases l WHERE l.participant_id = ? "
-            "AND l.expires > ? AND NOT EXISTS (SELECT 1 FROM responses p WHERE "
-            "p.trial_id = l.trial_id AND p.participant_id = l.participant_id) "
-            "GROUP BY l.session_id ORDER BY MAX(l.expires) DESC LIMIT 1",
-            (participant_id, self.clock()),
-        ).fetchone()
+        row = self.ledger.current_session(participant_id, self.clock())
         return None if row is None else self._session(row[0], participant_id, row[1])
 
     def open_session(self, participant_id: str) -> Session:
@@ -156,70 +141,32 @@ class PeopleQueue:
                 (trial_id, participant_id, session_id, slot, expires)
                 for slot, trial_id in enumerate(order)
             ]
-            self.ledger.db.executemany("INSERT OR REPLACE INTO leases VALUES (?, ?, ?, ?, ?)", rows)
+            self.ledger.add_leases(rows)
             for trial_id in order:
                 self._record_order(trial_id)
         return self._session(session_id, participant_id, expires)
 
     def _free_trials(self, participant_id: str, limit: int) -> list[tuple[str, str]]:
-        """(trial_id, kind) of open trials with no accepted answer, no running lease and no
-        answer by this participant, oldest batch first."""
-        if self.rule.use_all:  # any answer settles a trial
-            answered, args = "", (self.clock(), limit)
-        else:  # only an unflagged participant's answer settles it; nobody answers twice
-            answered = (
-                " AND (p.participant_id = ? OR p.participant_id NOT IN "
-                "(SELECT participant_id FROM flags WHERE flagged = 1))"
-            )
-            args = (self.clock(), participant_id, limit)
-        return self.ledger.db.execute(
-            "SELECT t.trial_id, t.kind FROM trials t JOIN batches b ON b.batch_id = t.batch_id "
-            f"WHERE b.stream IN {ANSWERED_STREAMS} "
-            "AND NOT EXISTS (SELECT 1 FROM ratings r WHERE r.trial_id = t.trial_id) "
-            "AND NOT EXISTS (SELECT 1 FROM leases l WHERE l.trial_id = t.trial_id "
-            "  AND l.expires > ? AND NOT EXISTS (SELECT 1 FROM responses q "
-            "  WHERE q.trial_id = l.trial_id AND q.participant_id = l.participant_id)) "
-            f"AND NOT EXISTS (SELECT 1 FROM responses p WHERE p.trial_id = t.trial_id{answered}) "
-            "ORDER BY b.created, b.batch_id, t.position LIMIT ?",
-            args,
-        ).fetchall()
+        return self.ledger.free_trials(participant_id, self.clock(), limit, self.rule.use_all)
 
     def _screening_batch(self, kind: str, num: int) -> set[str]:
         if num <= 0:
             return set()
         batch, roles = screening_trials(kind, num, self.real_data, self.rule, self.rng)
-        (position,) = self.ledger.db.execute(
-            "SELECT COUNT(*) FROM batches WHERE stream = ?", (SCREENING_STREAM,)
-        ).fetchone()
+        position = self.ledger.num_batches(SCREENING_STREAM)
         batch_id = self.ledger.add_batch(SCREENING_STREAM, position, batch)
         trial_ids = [f"{batch_id}-{i}" for i in range(num)]
         with self.ledger.transaction():
-            self.ledger.db.executemany(
-                "INSERT OR IGNORE INTO screening_trials VALUES (?, ?)",
-                zip(trial_ids, roles, strict=True),
-            )
+            self.ledger.add_screening_roles(zip(trial_ids, roles, strict=True))
         return set(trial_ids)
 
     def _record_order(self, trial_id: str) -> None:
         """A random order of the trial's sounds, drawn the first time it is shown."""
-        (kind,) = self.ledger.db.execute(
-            "SELECT kind FROM trials WHERE trial_id = ?", (trial_id,)
-        ).fetchone()
-        num = 1 if kind == "absolute" else 2
-        order = json.dumps(self.rng.permutation(num).tolist())
-        self.ledger.db.execute(
-            "UPDATE trials SET order_shown = ? WHERE trial_id = ? AND order_shown IS NULL",
-            (order, trial_id),
-        )
+        num = 1 if self.ledger.trial_kind(trial_id) == "absolute" else 2
+        self.ledger.set_order_shown(trial_id, json.dumps(self.rng.permutation(num).tolist()))
 
     def _session(self, session_id: str, participant_id: str, expires: float) -> Session:
-        rows = self.ledger.db.execute(
-            "SELECT l.trial_id, t.kind, l.slot, t.order_shown, EXISTS (SELECT 1 FROM responses p "
-            "WHERE p.trial_id = l.trial_id AND p.participant_id = l.participant_id) "
-            "FROM leases l JOIN trials t ON t.trial_id = l.trial_id "
-            "WHERE l.session_id = ? AND l.participant_id = ? ORDER BY l.slot",
-            (session_id, participant_id),
-        ).fetchall()
+        rows = self.ledger.session_trials(session_id, participant_id)
         trials = [
             LeasedTrial(trial_id, kind, slot, json.loads(order), bool(answered))
             for trial_id, kind, slot, order, answered in rows
@@ -234,27 +181,18 @@ class PeopleQueue:
         """Record the participant's answer to `trial_id` (values in the order the sounds were
         shown) in one transaction; returns False for a replay of an answer already recorded.
         Raises AnswerError (4xx) for anything else the ledger cannot take."""
-        db = self.ledger.db
-        with self.ledger.transaction():
-            trial = db.execute(
-                "SELECT t.kind, t.order_shown, b.stream FROM trials t JOIN batches b "
-                "ON b.batch_id = t.batch_id WHERE t.trial_id = ?",
-                (trial_id,),
-            ).fetchone()
+        ledger = self.ledger
+        with ledger.transaction():
+            trial = ledger.trial_to_answer(trial_id)
             if trial is None:
                 raise AnswerError(404, f"trial_id: no trial {trial_id!r} in this study")
             kind, order_json, stream = trial
-            given = db.execute(
-                "SELECT nonce FROM responses WHERE trial_id = ? AND participant_id = ? LIMIT 1",
-                (trial_id, participant_id),
-            ).fetchone()
+            given = ledger.response_nonce(trial_id, participant_id)
             if given is not None:
-                if given[0] == nonce:
+                if given == nonce:
                     return False
                 raise AnswerError(409, f"trial_id: trial {trial_id} is already answered")
-            lease = db.execute(
-                "SELECT participant_id, session_id FROM leases WHERE trial_id = ?", (trial_id,)
-            ).fetchone()
+            lease = ledger.lease_of(trial_id)
             if lease is None or lease[0] != participant_id:
                 raise AnswerError(403, f"trial_id: trial {trial_id} is not leased to you")
             values = self._check_values(kind, shown_values)
@@ -263,20 +201,13 @@ class PeopleQueue:
             for shown, index in enumerate(order):
                 by_index[index] = values[shown]
             now = self.clock()
-            db.executemany(
-                "INSERT INTO responses VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (trial_id, i, participant_id, v, nonce, lease[1], now)
-                    for i, v in enumerate(by_index)
-                ],
+            ledger.add_responses(
+                (trial_id, i, participant_id, v, nonce, lease[1], now)
+                for i, v in enumerate(by_index)
             )
             if stream == SCREENING_STREAM:
-                db.executemany(
-                    "INSERT OR IGNORE INTO ratings VALUES (?, ?, ?, ?, ?, ?)",
-                    [
-                        (trial_id, i, v, participant_id, now, PERSON_SOURCE)
-                        for i, v in enumerate(by_index)
-                    ],
+                ledger.add_person_ratings(
+                    (trial_id, i, v, participant_id, now) for i, v in enumerate(by_index)
                 )
                 self._flag(participant_id)
         return True
@@ -303,10 +234,7 @@ class PeopleQueue:
         screened = screen_rows(self.ledger, self.rule, self.slider, participant_id)
         result = screened.get(participant_id, Screened(participant_id))
         reason = result.reason(self.rule)
-        self.ledger.db.execute(
-            "INSERT OR REPLACE INTO flags VALUES (?, ?, ?, ?)",
-            (participant_id, int(bool(reason)), reason, self.clock()),
-        )
+        self.ledger.set_flag(participant_id, bool(reason), reason, self.clock())
 
     # Status ---------------------------------------------------------------------------------
 
@@ -318,48 +246,13 @@ def screen_rows(
     ledger: Ledger, rule: ScreeningRule, slider: Slider, participant_id: str | None = None
 ) -> dict[str, Screened]:
     """Post-screening of every participant (or one) from the ledger's screening answers."""
-    query = (
-        "SELECT p.participant_id, t.kind, s.roles, p.answer_index, p.value FROM responses p "
-        "JOIN screening_trials s ON s.trial_id = p.trial_id "
-        "JOIN trials t ON t.trial_id = p.trial_id"
-    )
-    args: tuple = ()
-    if participant_id is not None:
-        query += " WHERE p.participant_id = ?"
-        args = (participant_id,)
-    return screen(ledger.db.execute(query, args).fetchall(), rule, slider.low, slider.high)
+    rows = ledger.screening_responses(participant_id)
+    return screen(rows, rule, slider.low, slider.high)
 
 
 def people_status(ledger: Ledger, now: float | None = None) -> PeopleStatus:
     """Participants, flagged, trials answered, pending and leased (method and listening)."""
-    now = time.time() if now is None else now
-    db = ledger.db
-    streams = f"b.stream IN {ANSWERED_STREAMS}"
-    (participants,) = db.execute("SELECT COUNT(*) FROM participants").fetchone()
-    (flagged,) = db.execute("SELECT COUNT(*) FROM flags WHERE flagged = 1").fetchone()
-    (responses,) = db.execute(
-        "SELECT COUNT(*) FROM (SELECT DISTINCT trial_id, participant_id FROM responses)"
-    ).fetchone()
-    answered_clause = (
-        "(EXISTS (SELECT 1 FROM ratings r WHERE r.trial_id = t.trial_id) OR EXISTS "
-        "(SELECT 1 FROM responses p WHERE p.trial_id = t.trial_id))"
-    )
-    (answered,) = db.execute(
-        "SELECT COUNT(*) FROM trials t JOIN batches b ON b.batch_id = t.batch_id "
-        f"WHERE {streams} AND {answered_clause}"
-    ).fetchone()
-    (pending,) = db.execute(
-        "SELECT COUNT(*) FROM trials t JOIN batches b ON b.batch_id = t.batch_id "
-        f"WHERE {streams} AND NOT {answered_clause}"
-    ).fetchone()
-    (leased,) = db.execute(
-        "SELECT COUNT(*) FROM leases l JOIN trials t ON t.trial_id = l.trial_id "
-        f"JOIN batches b ON b.batch_id = t.batch_id WHERE {streams} AND l.expires > ? AND NOT "
-        "EXISTS (SELECT 1 FROM responses p WHERE p.trial_id = l.trial_id "
-        "AND p.participant_id = l.participant_id)",
-        (now,),
-    ).fetchone()
-    return PeopleStatus(participants, flagged, answered, pending, leased, responses)
+    return PeopleStatus(*ledger.people_counts(time.time() if now is None else now))
 
 
 def stored_rule(ledger: Ledger) -> ScreeningRule:
@@ -382,25 +275,9 @@ class PeopleAnswerer:
         low, high = self.ledger.meta("slider")
         values = np.full((batch.num_trials, per_trial), np.nan)
         raters = np.full(batch.num_trials, "", dtype=object)
-        for position, index, value, rater in self.ledger.db.execute(
-            "SELECT t.position, r.answer_index, r.value, r.rater FROM ratings r "
-            "JOIN trials t ON t.trial_id = r.trial_id WHERE t.batch_id = ?",
-            (batch_id,),
-        ):
+        for position, index, value, rater in self.ledger.batch_rating_rows(batch_id):
             values[position, index], raters[position] = value, rater
-        excluded = (
-            ""
-            if rule.use_all
-            else (
-                " AND p.participant_id NOT IN (SELECT participant_id FROM flags WHERE flagged = 1)"
-            )
-        )
-        for position, index, value, rater in self.ledger.db.execute(
-            "SELECT t.position, p.answer_index, p.value, p.participant_id FROM responses p "
-            f"JOIN trials t ON t.trial_id = p.trial_id WHERE t.batch_id = ?{excluded} "
-            "ORDER BY p.time, p.participant_id",
-            (batch_id,),
-        ):
+        for position, index, value, rater in self.ledger.batch_responses(batch_id, rule.use_all):
             if raters[position] in ("", rater) and np.isnan(values[position, index]):
                 values[position, index], raters[position] = value, rater
         if np.isnan(values).any():
@@ -417,16 +294,7 @@ def responses_table(ledger: Ledger):
     whether the participant is flagged, and whether the value is the rating the study used."""
     import pandas as pd
 
-    rows = ledger.db.execute(
-        "SELECT p.trial_id, t.batch_id, b.stream, t.kind, p.answer_index, p.value, "
-        "p.participant_id, p.nonce, p.session_id, p.time, COALESCE(f.flagged, 0), "
-        "EXISTS (SELECT 1 FROM ratings r WHERE r.trial_id = p.trial_id AND "
-        "r.answer_index = p.answer_index AND r.rater = p.participant_id) "
-        "FROM responses p JOIN trials t ON t.trial_id = p.trial_id "
-        "JOIN batches b ON b.batch_id = t.batch_id "
-        "LEFT JOIN flags f ON f.participant_id = p.participant_id "
-        "ORDER BY p.time, p.trial_id, p.answer_index"
-    ).fetchall()
+    rows = ledger.response_rows()
     columns = [
         "trial_id", "batch_id", "stream", "kind", "answer_index", "value", "participant_id",
         "nonce", "session_id", "time", "flagged", "used",
@@ -444,7 +312,7 @@ def participants_table(ledger: Ledger, rule: ScreeningRule, slider: Slider):
     screened = screen_rows(ledger, rule, slider)
     responses = responses_table(ledger)
     records = []
-    for (participant_id,) in ledger.db.execute("SELECT participant_id FROM participants"):
+    for participant_id in ledger.participant_ids():
         mine = responses[responses["participant_id"] == participant_id]
         s = screened.get(participant_id, Screened(participant_id))
         records.append(

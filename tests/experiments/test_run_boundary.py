@@ -125,3 +125,21 @@ def test_a_parameter_that_is_a_table_is_stored_as_json_text(tmp_path):
     assert runs.status.tolist() == ["ok"]
     assert runs.param_sampler_settings[0] == '{"num_steps": 20, "step_size": 0.01}'
     assert (tmp_path / "out" / "runs.parquet").is_file()
+
+
+def test_a_half_written_ledger_in_a_run_folder_is_moved_aside_and_the_run_redone(tmp_path, capsys):
+    """A write that failed half-way (here: the ledger's first bytes only) no longer blocks the
+    folder: the run starts again, and the damaged file is kept in damaged/."""
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY, num_eval_samples=20)
+    expected = execute(spec).samples
+    (tmp_path / "state").mkdir()
+    (tmp_path / "state" / "method.npz").write_bytes(b"PK\x03\x04")
+    (tmp_path / "ledger.sqlite").write_bytes(b"SQLite format 3\x00" + bytes(84))
+    result = execute(spec, folder=tmp_path)
+    assert result.row["status"] == "ok", result.row["error"]
+    np.testing.assert_array_equal(result.samples, expected)
+    line = capsys.readouterr().err.strip()
+    assert line.startswith(f"{tmp_path}/ledger.sqlite: not a readable ledger")
+    assert line.endswith("with the method's state, the run starts again")
+    moved = sorted(p.name.split(".")[0] for p in (tmp_path / "damaged").iterdir())
+    assert moved == ["ledger", "state"]

@@ -6,6 +6,8 @@ import json
 import os
 import shutil
 import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -225,3 +227,23 @@ def test_answers_from_an_oracle_other_than_the_studys_are_refused(tmp_path, caps
     assert "got ring_of_8 (spec hash" in error
     with Ledger(folder / "ledger.sqlite") as ledger:
         assert ratings_of(ledger) == []
+
+
+def test_a_write_that_fails_while_answering_is_one_line_and_loses_nothing(tmp_path, capsys):
+    """A file-size limit (a full disk's stand-in) in the answering process: one line naming the
+    ledger, no traceback; answered again without it, the study goes on."""
+    folder = tmp_path / "study"
+    assert main(["study", "start", str(folder), *STUDY]) == 0
+    limited = (
+        "import resource, signal, sys\n"
+        "signal.signal(signal.SIGXFSZ, signal.SIG_IGN)\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (2000, 2000))\n"
+        "from hdbench.cli import main\n"
+        f"sys.exit(main(['study', 'answer', {str(folder)!r}, '--oracle', 'three_bumps']))\n"
+    )
+    failed = subprocess.run([sys.executable, "-c", limited], capture_output=True, text=True)
+    assert failed.returncode == 2
+    assert failed.stderr.startswith(f"hdbench: error: {folder}/ledger.sqlite: cannot ")
+    assert len(failed.stderr.splitlines()) == 1
+    assert main(["study", "answer", str(folder), "--oracle", "three_bumps"]) == 0
+    assert "answered 60 ratings" in capsys.readouterr().out

@@ -81,12 +81,12 @@ def test_a_participant_joins_gets_a_session_hears_and_answers(study):
     again = answer(client, token, trial, [0.25, 0.75])
     assert again.status_code == 200 and again.json()["replay"] is True
     with Ledger(study.folder / "ledger.sqlite") as ledger:
-        rows = ledger.db.execute(
+        rows = ledger._db.execute(
             "SELECT answer_index, value, participant_id, nonce FROM responses "
             "WHERE trial_id = ? ORDER BY answer_index",
             (trial["trial_id"],),
         ).fetchall()
-        (order,) = ledger.db.execute(
+        (order,) = ledger._db.execute(
             "SELECT order_shown FROM trials WHERE trial_id = ?", (trial["trial_id"],)
         ).fetchone()
     participant_id = token.split(".")[0]
@@ -206,7 +206,7 @@ def test_people_finish_a_batch_and_the_study_goes_on(tmp_path, vowel):
             for trial in session.json().get("trials", []):
                 if trial["trial_id"].startswith("s"):  # screening: reference high, anchor low
                     with Ledger(study.folder / "ledger.sqlite") as ledger:
-                        (roles,) = ledger.db.execute(
+                        (roles,) = ledger._db.execute(
                             "SELECT roles FROM screening_trials WHERE trial_id = ?",
                             (trial["trial_id"],),
                         ).fetchone()
@@ -220,7 +220,7 @@ def test_people_finish_a_batch_and_the_study_goes_on(tmp_path, vowel):
     outcome = study.proceed()
     assert outcome.batch_id == "l0"  # m0 was told; the tiny study's listening test waits
     with Ledger(study.folder / "ledger.sqlite") as ledger:
-        rows = ledger.db.execute(
+        rows = ledger._db.execute(
             "SELECT DISTINCT r.source, r.rater FROM ratings r JOIN trials t ON "
             "t.trial_id = r.trial_id WHERE t.batch_id = 'm0'"
         ).fetchall()
@@ -238,7 +238,7 @@ def test_a_flagged_participants_trials_go_to_others_and_their_answers_stay_unuse
     for trial in session:
         assert answer(client, careless, trial, values_for(trial, 0.0)).status_code == 200
     with Ledger(study.folder / "ledger.sqlite") as ledger:
-        (flagged, reason) = ledger.db.execute("SELECT flagged, reason FROM flags").fetchone()
+        (flagged, reason) = ledger._db.execute("SELECT flagged, reason FROM flags").fetchone()
     assert flagged == 1 and "hidden reference below 90%" in reason
     answered = {t["trial_id"] for t in session if t["trial_id"].startswith("m")}
     again = client.post("/api/session", json={"token": careful}).json()["trials"]

@@ -159,7 +159,7 @@ def server(tmp_path):
 def simulated_values(page, oracle, participant_id: str, panel) -> dict[str, list[float]]:
     """What the oracle's simulated listener answers to every trial leased to the participant,
     in the order the page shows its sounds."""
-    rows = page.ledger.db.execute(
+    rows = page.ledger._db.execute(
         "SELECT t.trial_id, t.kind, t.stimuli, b.dim, t.order_shown FROM leases l "
         "JOIN trials t ON t.trial_id = l.trial_id JOIN batches b ON b.batch_id = t.batch_id "
         "WHERE l.participant_id = ?",
@@ -245,12 +245,12 @@ def test_a_participant_answers_a_vowel_study_in_the_browser_and_it_finishes(
         raise AssertionError("the study did not finish")
 
     with page.ledger.transaction():
-        counts = page.ledger.db.execute(
+        counts = page.ledger._db.execute(
             "SELECT b.stream, COUNT(*), COUNT(DISTINCT r.trial_id || r.answer_index) "
             "FROM ratings r JOIN trials t ON t.trial_id = r.trial_id JOIN batches b "
             "ON b.batch_id = t.batch_id WHERE r.source = 'person' GROUP BY b.stream"
         ).fetchall()
-        (responses,) = page.ledger.db.execute("SELECT COUNT(*) FROM responses").fetchone()
+        (responses,) = page.ledger._db.execute("SELECT COUNT(*) FROM responses").fetchone()
     per_stream = {stream: (n, distinct) for stream, n, distinct in counts}
     assert per_stream["method"] == (120, 120) and per_stream["listening"] == (50, 50)
     assert responses == sum(n for n, _ in per_stream.values())  # every one used, none twice
@@ -280,7 +280,7 @@ def check_offline_answer(browser, page, answers, participant_id):
         browser,
         lambda: browser.execute_script("return localStorage.getItem('hdbench.outbox')") == "[]",
     )
-    (count,) = page.ledger.db.execute(
+    (count,) = page.ledger._db.execute(
         "SELECT COUNT(DISTINCT nonce) FROM responses WHERE trial_id = ? AND participant_id = ?",
         (trial_id, participant_id),
     ).fetchone()

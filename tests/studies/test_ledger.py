@@ -105,3 +105,31 @@ def test_a_file_that_is_not_a_ledger_is_named_and_left_alone(tmp_path, case):
     message = str(error.value)
     assert message.startswith(str(path)) and expected in message and "\n" not in message
     assert path.read_bytes() == before
+
+
+def test_a_batch_copied_in_by_hand_is_named_and_not_exported(tmp_path, capsys):
+    """A batch duplicated under another id (1,200 ratings more in the export, before) disagrees
+    with its own keys: the export names it and writes nothing."""
+    from hdbench.cli import main
+
+    path = tmp_path / "ledger.sqlite"
+    with Ledger(path) as ledger:
+        ledger.set_meta("slider", [0.0, 1.0])
+        batch = TrialBatch.absolute(np.arange(6.0).reshape(3, 2))
+        batch_id = ledger.add_batch("method", 0, batch)
+        ratings = RatingBatch(batch_id, "absolute", np.full((3, 1), 0.5), np.arange(3), 0.0, 1.0)
+        ledger.add_ratings(batch_id, ratings, "simulated")
+    db = sqlite3.connect(path)
+    db.execute(
+        "INSERT INTO batches SELECT 'x' || batch_id, stream, position + 1, kind, num_trials, "
+        "num_answers, dim, digest, created FROM batches"
+    )
+    db.commit()
+    db.close()
+    assert main(["ledger", "export", str(path), "--to", "csv"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error == (
+        f"hdbench: error: {path}: batch xm0 (the method stream's position 1): expected batch m1 "
+        "at position 1; the ledger was edited or damaged"
+    )
+    assert not path.with_suffix(".csv").exists()

@@ -41,6 +41,7 @@ from pydantic import Field
 from scipy.interpolate import RegularGridInterpolator
 from tqdm import tqdm
 
+from hdbench.files import write_atomic
 from hdbench.oracles.acceptability import Acceptability, KindParams
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.speech.corpus import HILLENBRAND_1995, CorpusSpec, corpus_key, load_corpus
@@ -187,10 +188,7 @@ class VowelAcceptability(Acceptability):
             np.array_split(nodes, len(axis)), desc="vowel: rendering D on its grid", unit="row"
         )
         values = np.concatenate([self.rendered(row) for row in rows]).reshape(len(axis), -1)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp.npy")
-        np.save(temporary, values)
-        os.replace(temporary, path)
+        write_atomic(path, lambda p: np.save(p, values))
         return values
 
     @property
