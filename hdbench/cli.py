@@ -512,27 +512,13 @@ def show_oracle(args: argparse.Namespace) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
-    from hdbench.experiments import store
-    from hdbench.experiments.preflight import check_memory, check_output
-    from hdbench.experiments.run import RunPlan, execute
-    from hdbench.metrics import TruthContext
+    from hdbench.experiments import pipelines
     from hdbench.oracles import load_oracle
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = run_spec_of(args, oracle, "run")
-    RunPlan.build(spec, oracle)  # a bad parameter or budget is refused before anything runs
-    if args.replay is not None:
-        from hdbench.studies.ledger import Ledger
-
-        if not args.replay.is_file():
-            raise SpecError(f"--replay: expected a ledger file (ledger.sqlite), got {args.replay}")
-        Ledger(args.replay, create=False).close()  # one that is not a ledger is refused now
-    check_memory([spec])
-    folder = args.out or store.run_folder(Path("results"), oracle.name, spec.method, spec.run_id)
-    check_output(folder, "--out")
-    context = TruthContext.build(oracle.truth, oracle.real_data)
-    result = execute(spec, oracle, context, folder=folder, replay=args.replay)
-    return write_run_outputs(oracle, context, result, folder)
+    result, folder = pipelines.run_one(spec, oracle, args.out, args.replay)
+    return print_run(oracle, result, folder)
 
 
 def run_spec_of(args: argparse.Namespace, oracle, where: str):
@@ -553,21 +539,12 @@ def run_spec_of(args: argparse.Namespace, oracle, where: str):
     return validate(RunSpec, fields, where).for_oracle(oracle)
 
 
-def write_run_outputs(oracle, context, result, folder: Path) -> int:
-    """A finished run's files and figures in `folder`, and its summary on the terminal; returns
-    the exit code: EXIT_FAILED_RUNS, with one line on stderr, unless the run is ok."""
-    from hdbench.experiments import store
-    from hdbench.report.run_figures import write_run_figures
-
-    store.write_run(result, folder)
-    if result.row.get("answered_by") == "people":
-        from hdbench.report.people_report import write_people_outputs
-
-        write_people_outputs(oracle, result, folder)
-        print("answered by people: the metrics against the truth are not computed (SCORING.md)")
-    elif result.row["status"] == "ok":
-        write_run_figures(oracle, context, result, folder)
+def print_run(oracle, result, folder: Path) -> int:
+    """A finished run's summary on the terminal; returns the exit code: EXIT_FAILED_RUNS, with
+    one line on stderr, unless the run is ok."""
     row = result.row
+    if row.get("answered_by") == "people":
+        print("answered by people: the metrics against the truth are not computed (SCORING.md)")
     print(f"{oracle.name} · {row['method']} · seed {row['seed']}: {row['status']} {row['error']}")
     for key in RUN_SUMMARY_KEYS:
         if key in row and row[key] is not None:
@@ -608,6 +585,7 @@ def proceed_study(study, wait: bool, poll_interval: float = 0.5) -> None:
     """Take a study as far as its answers go; with `wait`, until it is finished."""
     import time
 
+    from hdbench.experiments.pipelines import write_run_outputs
     from hdbench.experiments.study import waiting_line
     from hdbench.metrics import TruthContext
     from hdbench.studies.loop import Waiting
@@ -619,6 +597,7 @@ def proceed_study(study, wait: bool, poll_interval: float = 0.5) -> None:
         time.sleep(poll_interval)
     context = TruthContext.build(study.oracle.truth, study.oracle.real_data)
     write_run_outputs(study.oracle, context, outcome, study.folder)
+    print_run(study.oracle, outcome, study.folder)
 
 
 def study_status(args: argparse.Namespace) -> None:
@@ -686,33 +665,22 @@ def ledger_fit_listener(args: argparse.Namespace) -> None:
     print(f"wrote {args.out}")
 
 
-COMPARED_METHODS = [
-    "humangan_truncated",
-    "humangan",
-    "humandiffusion",
-    "humandiffusion_iter",
-    "data_diffusion",
-]
-
-
 def run_compare(args: argparse.Namespace) -> int:
-    from hdbench.experiments.plan import SweepSpec
-    from hdbench.experiments.suite import run_suite
+    from hdbench.experiments import pipelines
     from hdbench.oracles import load_oracle
-    from hdbench.validation import validate
 
     oracle = load_oracle(args.oracle, args.oracles)
-    fields = {
-        "name": "compare",
-        "oracles": [oracle.name],
-        "methods": COMPARED_METHODS,
-        "seeds": [args.seed],
-        "method_params": per_method_params(args.set, COMPARED_METHODS),
-        **eval_samples(args),
-    }
-    sweep = validate(SweepSpec, fields, "compare")
-    folder = args.out or Path("results") / "compare" / oracle.name
-    runs = run_suite(sweep, folder, args.oracles, args.jobs, args.scheduler)
+    method_params = per_method_params(args.set, pipelines.COMPARED_METHODS)
+    runs, folder = pipelines.compare(
+        oracle,
+        args.seed,
+        args.out,
+        args.oracles,
+        method_params,
+        eval_samples(args),
+        args.jobs,
+        args.scheduler,
+    )
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
     return failed_runs_exit(runs, "compare")
@@ -746,13 +714,10 @@ def parameter_names(method: str) -> set[str]:
 
 
 def run_bench(args: argparse.Namespace) -> int:
-    from hdbench.experiments.plan import read_sweep
-    from hdbench.experiments.suite import run_suite
+    from hdbench.experiments import pipelines
 
-    suite = read_sweep(args.suite)
-    folder = args.out / suite.name
-    runs = run_suite(
-        suite, folder, args.oracles, args.jobs, args.scheduler, retry_errors=args.retry_errors
+    runs, folder = pipelines.bench(
+        args.suite, args.out, args.oracles, args.jobs, args.scheduler, args.retry_errors
     )
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")
@@ -802,31 +767,16 @@ def speech_render(args: argparse.Namespace) -> None:
 
 
 def run_reference(args: argparse.Namespace) -> int:
-    import shutil
+    from hdbench.experiments import pipelines
 
-    from hdbench.experiments import reference
-    from hdbench.experiments.plan import read_sweep
-    from hdbench.experiments.suite import run_suite
-
-    sweep = read_sweep("reference")
-    out = args.out or reference.REFERENCE_DIR
-    scratch = out.parent / f"{out.name}-runs"
-    shutil.rmtree(scratch, ignore_errors=True)
-    runs = run_suite(sweep, scratch, n_jobs=args.jobs, scheduler=args.scheduler)
-    path = reference.write_reference(reference.build_reference(runs, sweep), out)
-    files.write_text((scratch / "summary.md").read_text(), out / "summary.md")
-    for name in ("metrics", "samples"):
-        shutil.copyfile(scratch / "figures" / f"{name}.png", out / f"{name}.png")
+    runs, path, out = pipelines.make_reference(args.out, args.jobs, args.scheduler)
     print(f"wrote {path}; `git diff {out}` shows what moved")
     return failed_runs_exit(runs, "reference")
 
 
 def run_sweep(args: argparse.Namespace) -> int:
-    from hdbench.experiments.executor import run_specs
+    from hdbench.experiments import pipelines
     from hdbench.experiments.plan import SweepSpec, parse_assignments, parse_grid, read_sweep
-    from hdbench.experiments.store import figure_path
-    from hdbench.files import write_text
-    from hdbench.report.sweep_figures import plot_frontier, plot_heatmaps, sweep_markdown
     from hdbench.validation import validate
 
     if args.file:
@@ -862,24 +812,11 @@ def run_sweep(args: argparse.Namespace) -> int:
             **eval_samples(args),
         }
         sweep = validate(SweepSpec, fields, "sweep")
-    specs = sweep.runs(args.oracles)
     folder = args.out / sweep.name
-    print(f"{sweep.name}: {len(specs)} runs into {folder}")
-    runs = run_specs(
-        specs,
-        folder,
-        args.oracles,
-        args.jobs,
-        args.scheduler,
-        retry_errors=args.retry_errors,
-        definition=sweep.definition(),
+    print(f"{sweep.name}: {len(sweep.runs(args.oracles))} runs into {folder}")
+    runs, summary = pipelines.sweep(
+        sweep, args.out, args.oracles, args.jobs, args.scheduler, args.retry_errors
     )
-    keys = sweep.grid_keys()
-    figures = folder / "figures"
-    plot_heatmaps(runs, keys, figures)
-    plot_frontier(runs, keys, figure_path(figures, "frontier"))
-    summary = sweep_markdown(runs, keys)
-    write_text(summary, folder / "summary.md")
     print(summary)
     print(f"wrote {folder}")
     return failed_runs_exit(runs, "sweep")

@@ -14,14 +14,19 @@ from hdbench.registry import Registry
 METHODS: Registry[Method] = Registry("method")
 
 
-class DiffusionParams(MethodParams):
-    """What every score-network-plus-Langevin method sets: the network, its training, the chain."""
+class NetworkParams(MethodParams):
+    """What every method that trains a score network sets: the network and its training."""
 
     width: int = Field(128, ge=1)
     depth: int = Field(2, ge=1)
     learning_rate: float = Field(3e-3, gt=0)
     train_steps: int = Field(2000, ge=1)
     batch_size: int = Field(0, ge=0, description="0: full batch")
+
+
+class DiffusionParams(NetworkParams):
+    """What every score-network-plus-Langevin method sets: the network, its training, the chain."""
+
     step_size: float = Field(0.01, gt=0, description="Langevin η (ε² in the poster)")
     num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
     trace_every: int = Field(500, ge=1)

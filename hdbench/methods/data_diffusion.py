@@ -19,9 +19,14 @@ from pydantic import Field
 from hdbench.methods import steps
 from hdbench.methods.base import METHODS, DiffusionParams
 from hdbench.models.score_network import gradient_score_fn
-from hdbench.protocol import MethodOutput, Problem, eval_starts
-from hdbench.protocol.state import MethodState
-from hdbench.protocol.trials import RatingBatch, TrialBatch
+from hdbench.protocol import (
+    MethodOutput,
+    MethodState,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    eval_starts,
+)
 
 
 class DataDiffusionParams(DiffusionParams):

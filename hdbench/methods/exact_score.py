@@ -18,9 +18,15 @@ import numpy as np
 from pydantic import Field, model_validator
 
 from hdbench.methods.base import METHODS, ReferenceProblem
-from hdbench.protocol import MethodOutput, MethodParams, Problem, eval_starts
-from hdbench.protocol.state import MethodState
-from hdbench.protocol.trials import RatingBatch, TrialBatch
+from hdbench.protocol import (
+    MethodOutput,
+    MethodParams,
+    MethodState,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    eval_starts,
+)
 from hdbench.samplers import Sampler, build_sampler
 
 

@@ -26,9 +26,14 @@ from hdbench.estimators.nes import NESEstimator, Normalisation
 from hdbench.methods import steps
 from hdbench.methods.base import METHODS, DiffusionParams
 from hdbench.models.score_network import ratio_score_fn
-from hdbench.protocol import MethodOutput, Problem, eval_starts
-from hdbench.protocol.state import MethodState
-from hdbench.protocol.trials import RatingBatch, TrialBatch
+from hdbench.protocol import (
+    MethodOutput,
+    MethodState,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    eval_starts,
+)
 
 
 class HumanDiffusionParams(DiffusionParams):

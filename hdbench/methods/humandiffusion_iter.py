@@ -33,9 +33,14 @@ from hdbench.methods.humandiffusion import (
     nes_of,
 )
 from hdbench.models.score_network import ratio_score_fn
-from hdbench.protocol import MethodOutput, Problem, starting_points
-from hdbench.protocol.state import MethodState
-from hdbench.protocol.trials import RatingBatch, TrialBatch
+from hdbench.protocol import (
+    MethodOutput,
+    MethodState,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    starting_points,
+)
 
 ACCUMULATED = ("all_points", "all_d", "all_nes", "all_grad")
 

@@ -37,22 +37,27 @@ from pydantic import Field, model_validator
 
 from hdbench.estimators.nes import NESEstimator, Normalisation
 from hdbench.methods import steps
-from hdbench.methods.base import METHODS
+from hdbench.methods.base import METHODS, NetworkParams
 from hdbench.methods.humandiffusion import field_grid
 from hdbench.models.noise_score_network import (
     NoiseScoreNetwork,
-    NoiseTrainingConfig,
     noise_heads_fn,
     train_noise_score_network,
 )
-from hdbench.protocol import MethodOutput, MethodParams, Problem, starting_points
-from hdbench.protocol.state import MethodState
-from hdbench.protocol.trials import RatingBatch, TrialBatch
+from hdbench.models.score_network import TrainingConfig
+from hdbench.protocol import (
+    MethodOutput,
+    MethodState,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    starting_points,
+)
 from hdbench.samplers import build_sampler
 from hdbench.samplers.base import NoiseScoreFn, Sampler
 
 
-class MultiScaleParams(MethodParams):
+class MultiScaleParams(NetworkParams):
     num_levels: int = Field(3, ge=2, description="L, noise levels queried and learnt")
     sigma_nei_max: float = Field(4.0, gt=0, description="periphery sd of the coarsest level")
     sigma_nei_min: float = Field(2.0, gt=0, description="periphery sd of the finest level")
@@ -67,11 +72,6 @@ class MultiScaleParams(MethodParams):
     noise: Literal["isotropic", "data"] = Field(
         "isotropic", description="periphery and NES noise: N(0, σ² I), or shaped by the data"
     )
-    width: int = Field(128, ge=1)
-    depth: int = Field(2, ge=1)
-    learning_rate: float = Field(3e-3, gt=0)
-    train_steps: int = Field(2000, ge=1)
-    batch_size: int = Field(0, ge=0, description="0: full batch")
     d_floor: float = Field(0.02, gt=0, lt=1, description="floor on S_D in the score")
     sampler: Literal["annealed_langevin", "predictor_corrector"] = "predictor_corrector"
     sample_levels: int = Field(
@@ -180,7 +180,7 @@ class MultiScaleHumanDiffusion:
         points = state.arrays["periphery"]
         generator = torch.Generator().manual_seed(int(state.rng.integers(2**62)))
         network = NoiseScoreNetwork(problem.dim, generator, params.width, params.depth)
-        config = NoiseTrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
+        config = TrainingConfig(params.train_steps, params.learning_rate, params.batch_size)
         losses = train_noise_score_network(
             network, points, sigma, fitted.d, fitted.regularised_grad, config, generator
         )

@@ -40,9 +40,15 @@ from hdbench.methods.humandiffusion import (
 from hdbench.methods.surrogate import SurrogatePanel
 from hdbench.models.generator import Generator
 from hdbench.models.score_network import network_fn
-from hdbench.protocol import MethodOutput, MethodParams, Problem, collect
-from hdbench.protocol.state import MethodState
-from hdbench.protocol.trials import RatingBatch, TrialBatch
+from hdbench.protocol import (
+    MethodOutput,
+    MethodParams,
+    MethodState,
+    Problem,
+    RatingBatch,
+    TrialBatch,
+    collect,
+)
 
 ARCHITECTURES = {
     # name: (activation, default width, default learning rate, optimiser)

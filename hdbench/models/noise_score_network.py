@@ -23,7 +23,6 @@ dominate the fit because its perturbations were small.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -31,6 +30,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from hdbench.models.layers import initialise_, mlp_body
+from hdbench.models.score_network import TrainingConfig
 
 #: (x (n, dim), σ) → S_D (n,), S_∇D (n, dim).
 NoiseHeadsFn = Callable[[np.ndarray, float], tuple[torch.Tensor, torch.Tensor]]
@@ -75,20 +75,13 @@ class NoiseScoreNetwork(nn.Module):
         return torch.sigmoid(out[:, 0]), out[:, 1:] / sigma[:, None]
 
 
-@dataclass(frozen=True)
-class NoiseTrainingConfig:
-    num_steps: int = 2000
-    learning_rate: float = 3e-3
-    batch_size: int = 0  # 0: the whole set in every step; else drawn with replacement
-
-
 def train_noise_score_network(
     network: NoiseScoreNetwork,
     x: np.ndarray,
     sigma: np.ndarray,
     d_target: np.ndarray,
     grad_target: np.ndarray,
-    config: NoiseTrainingConfig,
+    config: TrainingConfig,
     generator: torch.Generator,
 ) -> np.ndarray:
     """Fit both heads with Adam to targets at x (n, dim), each at its level σ (n,); returns the

@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 
 import pytest
@@ -26,12 +28,8 @@ TINY_ARGS = [f"--set={key}={value}" for key, value in TINY.items()] + [f"--eval-
 #: HumanGAN initialised by restarts that never reach a mean rating of 1 (D peaks at 0.85): it
 #: plans one try of 100 ratings, fits a budget of 150, and spends past it on its second try. A
 #: run that fails as it goes, after the checks made before it passed.
-OVERSPENDING = {
-    "initialisation": "restart",
-    "restart_threshold": 1.0,
-    "max_restarts": 3,
-    "num_updates": 0,
-}
+#: A method that asks for ratings until the budget refuses it.
+OVERSPENDER = "tests.experiments.hostile_methods:NeverStops"
 OVERSPENDING_BUDGET = 150
 
 
@@ -118,14 +116,21 @@ def test_a_damaged_sweep_record_is_moved_aside_when_every_row_is_this_sweeps(
         store.claim(folder, tiny_sweep(grid={"R": [4]}).definition(), [])
 
 
-def test_temporary_files_are_never_read_as_rows(finished, tmp_path):
+def test_temporary_files_are_never_read_as_rows_and_a_dead_writers_are_removed(finished, tmp_path):
     folder = copy_of(finished, tmp_path)
     row = sorted((folder / "rows").glob("*.json"))[0]
-    left_over = row.with_name(f".{row.stem}.4242-0badcafe.json")
+    gone = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )  # a writer that is no more
+    left_over = row.with_name(f".{row.stem}.{int(gone.stdout)}-0badcafe.json")
     left_over.write_text(row.read_text().replace('"seed": 0', '"seed": 7'))
-    assert store.heal(folder) == []
     assert len(store.read_rows(folder)) == 2
     assert 7 not in set(store.read_rows(folder)["seed"])
+    assert store.heal(folder) == [f"{left_over}: removed, the temporary of a write that was killed"]
+    assert not left_over.exists()
 
 
 def test_temporary_names_are_unique_per_writer(tmp_path, monkeypatch):
@@ -209,8 +214,7 @@ def test_a_killed_worker_costs_its_own_run_not_the_sweep(tmp_path, monkeypatch):
 
 
 def test_a_run_that_errors_exits_non_zero_with_one_line(tmp_path, capsys):
-    args = ["run", "--oracle", "paper_like", "--method", "humangan"]
-    args += [f"--set={key}={value}" for key, value in OVERSPENDING.items()]
+    args = ["run", "--oracle", "paper_like", "--method", OVERSPENDER]
     args += ["--budget", str(OVERSPENDING_BUDGET), f"--eval-samples={EVAL}"]
     assert main([*args, "--out", str(tmp_path / "run")]) == 1
     lines = capsys.readouterr().err.splitlines()
@@ -227,10 +231,9 @@ def test_a_run_that_diverges_exits_non_zero_with_one_line(tmp_path, capsys):
 
 
 def test_a_sweep_whose_runs_all_fail_reports_them_and_exits_non_zero(tmp_path, capsys):
-    params = "".join(f"{key} = {json.dumps(value)}\n" for key, value in OVERSPENDING.items())
     (tmp_path / "s.toml").write_text(
-        f'oracles = ["paper_like"]\nmethods = ["humangan"]\nseeds = 2\n'
-        f"budget = {OVERSPENDING_BUDGET}\nnum_eval_samples = {EVAL}\n[params]\n{params}"
+        f'oracles = ["paper_like"]\nmethods = ["{OVERSPENDER}"]\nseeds = 2\n'
+        f"budget = {OVERSPENDING_BUDGET}\nnum_eval_samples = {EVAL}\n"
     )
     assert main(["sweep", str(tmp_path / "s.toml"), "--out", str(tmp_path), "--jobs", "1"]) == 1
     captured = capsys.readouterr()

@@ -8,8 +8,7 @@ from hdbench.estimators.nes import NESEstimator
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.methods import METHODS, steps
 from hdbench.oracles import load_oracle
-from hdbench.protocol import Problem, run_in_memory
-from hdbench.protocol.trials import RatingBatch
+from hdbench.protocol import Problem, RatingBatch, run_in_memory
 
 SMALL = {"train_steps": 40, "num_steps": 60, "R": 2, "num_periphery": 1}
 #: Particles scored: few, for speed.

@@ -8,10 +8,10 @@ import torch
 
 from hdbench.models.noise_score_network import (
     NoiseScoreNetwork,
-    NoiseTrainingConfig,
     noise_heads_fn,
     train_noise_score_network,
 )
+from hdbench.models.score_network import TrainingConfig
 
 DIM, SD, PEAK, MEAN = 2, 0.5, 0.8, np.array([1.0, -0.5])
 LEVELS = np.array([0.25, 0.5, 1.0])
@@ -37,7 +37,7 @@ def trained_score():
     grad = np.concatenate([t[1] for t in targets])
     generator = torch.Generator().manual_seed(0)
     network = NoiseScoreNetwork(DIM, generator, width=32, depth=2)
-    config = NoiseTrainingConfig(num_steps=3000, learning_rate=0.01)
+    config = TrainingConfig(num_steps=3000, learning_rate=0.01)
     losses = train_noise_score_network(network, x, sigma, d, grad, config, generator)
     heads = noise_heads_fn(network)
 
