@@ -12,6 +12,7 @@ import hdbench.bundled
 import hdbench.cli
 from hdbench.bundled import project_folder
 from hdbench.cli import list_oracles, main
+from hdbench.experiments import pipelines
 from hdbench.oracles import find_specs
 
 
@@ -82,7 +83,7 @@ def test_compare_writes_its_summary_and_figures(tmp_path, capsys):
     code = main(["compare", "--oracle", "paper_like", "--out", str(out), *TINY_COMPARISON])
     assert code == 0, capsys.readouterr().err
     summary = (out / "summary.md").read_text()
-    for method in hdbench.cli.COMPARED_METHODS:
+    for method in pipelines.COMPARED_METHODS:
         assert method in summary
     for figure in ("metrics", "listening", "samples"):
         assert (out / "figures" / f"{figure}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

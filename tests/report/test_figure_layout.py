@@ -5,6 +5,7 @@ panel titles running into each other."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib.figure
@@ -71,13 +72,16 @@ def layout_faults(fig: matplotlib.figure.Figure) -> list[str]:
 
 @pytest.fixture
 def checked_saves(monkeypatch) -> dict[str, list[str]]:
-    """Every figure saved while the test runs: its path and its layout faults once drawn."""
+    """Every figure saved while the test runs: its path and its layout faults once drawn. A
+    figure is drawn into a temporary beside its path (`hdbench.files`): the path it ends at."""
     saves: dict[str, list[str]] = {}
     save = matplotlib.figure.Figure.savefig
 
     def checked(fig, path, *args, **kwargs):
         save(fig, path, *args, **kwargs)
-        saves[str(path)] = layout_faults(fig)
+        temporary = re.fullmatch(r"\.(.+)\.\d+-[0-9a-f]{8}(\.\w+)", Path(path).name)
+        final = Path(path).with_name("".join(temporary.groups())) if temporary else path
+        saves[str(final)] = layout_faults(fig)
 
     monkeypatch.setattr(matplotlib.figure.Figure, "savefig", checked)
     return saves
@@ -238,6 +242,16 @@ def test_run_figures_keep_d_visible_under_many_particles(checked_saves, tmp_path
     assert len(thinned_points(cloud)) <= MAX_SHOWN < len(cloud)
 
 
+def capture(captured: list):
+    """A savefig that keeps the figure and writes an empty file where it was asked to."""
+
+    def save(fig, path, *args, **kwargs):
+        captured.append(fig)
+        Path(path).touch()
+
+    return save
+
+
 def test_gradient_fields_have_a_colour_bar(tmp_path):
     oracle = load_oracle("paper_like")
     points = np.random.default_rng(0).standard_normal((50, 2))
@@ -245,9 +259,7 @@ def test_gradient_fields_have_a_colour_bar(tmp_path):
     arrays |= dict.fromkeys(("nes_grad", "regularised_grad", "learned_score"), -points)
     captured = []
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(
-            matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: captured.append(fig)
-        )
+        patch.setattr(matplotlib.figure.Figure, "savefig", capture(captured))
         plot_gradient_fields(oracle, arrays, tmp_path / "fields.png")
     labels = [ax.get_ylabel() for ax in captured[0].axes]
     assert labels.count("log₁₀ |gradient|") == 3
@@ -261,8 +273,6 @@ def test_the_spectrogram_sheet_shows_every_sample(checked_saves, tmp_path):
     assert path.stat().st_size > 0
     with pytest.MonkeyPatch.context() as patch:
         captured = []
-        patch.setattr(
-            matplotlib.figure.Figure, "savefig", lambda fig, *a, **k: captured.append(fig)
-        )
+        patch.setattr(matplotlib.figure.Figure, "savefig", capture(captured))
         plot_spectrograms(waveforms, 16000, np.zeros((10, 2)), tmp_path / "t.png")
     assert sum(ax.get_visible() for ax in captured[0].axes) == 10
