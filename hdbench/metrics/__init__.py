@@ -9,7 +9,9 @@ from hdbench.metrics import (  # noqa: F401
     fidelity,
     grid,
     modes,
+    multiscale,
     prdc,
+    stein,
     variance,
 )
 from hdbench.metrics.context import TargetGrid, TruthContext

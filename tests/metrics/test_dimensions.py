@@ -22,6 +22,7 @@ TARGET_METRICS = {
     "var_ratio_target",
     "collapse_ratio",
     "mmd2",
+    "mmd2_multiscale",
     "energy_distance",
     "sliced_w2",
     "prdc_precision",

@@ -27,6 +27,8 @@ EXPECTED_METRICS = {
     "mode_tv",
     "collapse_ratio",
     "mmd2",
+    "mmd2_multiscale",
+    "ksd2",
     "energy_distance",
     "sliced_w2",
     "reverse_kl",

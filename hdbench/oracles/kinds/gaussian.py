@@ -92,6 +92,14 @@ class GaussianAcceptability(Acceptability):
     def score(self, x: np.ndarray) -> np.ndarray:
         return -(x - self.mean) @ self.precision
 
+    def score_limit(self) -> None:
+        return None
+
+    @property
+    def length_scale(self) -> float:
+        """The geometric mean sd, det(Σ)^(1/(2 dim)): the sd itself when isotropic."""
+        return float(np.exp(np.linalg.slogdet(self.cov)[1] / (2 * self.dim)))
+
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self(x)[:, None] * self.score(x)
 
