@@ -39,8 +39,9 @@ def test_the_mean_of_unbiased_mmd2_at_each_scale(grid_context) -> None:
 
 
 def test_it_sees_the_bumps_a_blur_spreads_over(grid_context) -> None:
-    """The real data's 9 bumps blurred to cover the 25: the median bandwidth (2.5) sees
-    little wrong (2 times exact samples here); the multi-scale kernel's smallest bandwidth is the bumps' sd."""
+    """The real data's 9 bumps blurred to cover the 25: the median bandwidth (2.5) sees little
+    wrong (2 times exact samples here); the multi-scale kernel, whose smallest bandwidth is the
+    bumps' sd, sees more (5 times)."""
     rng = np.random.default_rng(2)
     truth = grid_context.truth
     exact = truth.sample(1000, rng)

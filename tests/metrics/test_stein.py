@@ -7,8 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from hdbench.metrics import METRICS, TruthContext, evaluate
-from hdbench.metrics import stein
+from hdbench.metrics import METRICS, TruthContext, evaluate, stein
 from hdbench.metrics.stein import BETA, ksd2, stein_kernel_sum
 from hdbench.oracles import load_oracle
 from hdbench.oracles.kinds.python_callable import PythonAcceptability

@@ -279,6 +279,12 @@ class PythonAcceptability(Acceptability):
             )
         return None
 
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        """D times the declared score where one is declared, else central differences of D."""
+        if self.score_limit() is None:
+            return self(x)[:, None] * self.score(x)
+        return super().grad(x)
+
     def score(self, x: np.ndarray) -> np.ndarray:
         """The declared score, or central differences of the declared log D (finite where D
         underflows), or the generic ∇D / D: shape (n, dim) for x (n, dim)."""
