@@ -35,7 +35,8 @@ NUM_SUB_POINTS = 8
 #: k of PRDC's k-nearest-neighbour balls (Naeem et al. 2020 use k = 5).
 NUM_NEIGHBOURS = 5
 #: Bandwidths of the multi-scale MMD, in units of the truth's `length_scale`: from the scale of
-#: the target's shape up past the spacing of its modes (`hdbench.metrics.multiscale`).
+#: the target's shape up past the spacing of its modes (`hdbench.metrics.multiscale`). Each
+#: doubles the one before, which `hdbench.metrics.multiscale.kernels_by_scale` relies on.
 KERNEL_SCALES = (1.0, 2.0, 4.0, 8.0)
 
 
@@ -156,9 +157,9 @@ class TruthContext:
         distances = pdist(reference)
         bandwidth = float(np.median(distances))
         length_scale = float(truth.length_scale)
+        squared = distances**2
         scale_means = [
-            np.exp(-(distances**2) / (2 * (scale * length_scale) ** 2)).mean()
-            for scale in KERNEL_SCALES
+            np.exp(-squared / (2 * (scale * length_scale) ** 2)).mean() for scale in KERNEL_SCALES
         ]
         return cls(
             truth=truth,

@@ -18,10 +18,11 @@ bump, the largest the share of mass in each mode.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial.distance import cdist, pdist
+from scipy.spatial.distance import cdist, pdist, squareform
 
 from hdbench.metrics.context import KERNEL_SCALES, TruthContext
 from hdbench.metrics.metric import has_target_samples, register_metric
+from hdbench.metrics.ustatistic import u_statistic
 
 
 def bandwidths(context: TruthContext) -> np.ndarray:
@@ -40,11 +41,33 @@ def bandwidths(context: TruthContext) -> np.ndarray:
 )
 def mmd2_multiscale(samples: np.ndarray, context: TruthContext) -> float:
     """MMD²_u of the multi-scale kernel between samples (n, dim) and the reference (m, dim)."""
-    within_squared = pdist(samples, "sqeuclidean")
-    across_squared = cdist(samples, context.reference, "sqeuclidean")
-    total = 0.0
-    for h, reference_mean in zip(bandwidths(context), context.scale_kernel_means, strict=True):
-        within = np.exp(-within_squared / (2 * h**2)).mean()
-        across = np.exp(-across_squared / (2 * h**2)).mean()
-        total += reference_mean + within - 2 * across
-    return float(total / len(KERNEL_SCALES))
+    within = summed_kernel(pdist(samples, "sqeuclidean"), context).mean()
+    across = summed_kernel(cdist(samples, context.reference, "sqeuclidean"), context).mean()
+    return float((context.scale_kernel_means.sum() + within - 2 * across) / len(KERNEL_SCALES))
+
+
+def summed_kernel(squared: np.ndarray, context: TruthContext) -> np.ndarray:
+    """Σ_s exp(-d² / (2 h_s²)) over the bandwidths h_s, for squared distances d² of any shape
+    (overwritten). The scales double from one to the next, so each kernel is the 4th power of
+    the next wider one: one exponential, then squarings in place."""
+    kernel = np.exp(np.multiply(squared, -0.5 / bandwidths(context)[-1] ** 2, out=squared))
+    total = kernel.copy()
+    for _ in KERNEL_SCALES[:-1]:
+        np.square(kernel, out=kernel)
+        np.square(kernel, out=kernel)
+        total += kernel
+    return total
+
+
+def mmd2_multiscale_with_error(samples: np.ndarray, context: TruthContext) -> tuple[float, float]:
+    """MMD²_u of samples (n, dim) and its standard error given the reference sample.
+
+    With the reference fixed, MMD²_u is c + 1/(n(n-1)) Σ_{i≠j} h(x_i, x_j) for the kernel
+    h(x, y) = k(x, y) - g(x) - g(y), g(x) the mean of k(x, r) over the reference and c its own
+    kernel mean: a U-statistic (`hdbench.metrics.ustatistic`). Holds n × n values in memory."""
+    within = squareform(summed_kernel(pdist(samples, "sqeuclidean"), context))
+    embedding = summed_kernel(cdist(samples, context.reference, "sqeuclidean"), context).mean(1)
+    pair_kernel = (within - embedding[:, None] - embedding[None]) / len(KERNEL_SCALES)
+    np.fill_diagonal(pair_kernel, 0.0)
+    mean, error = u_statistic(pair_kernel.sum(axis=1), float(np.sum(pair_kernel**2)))
+    return mean + float(context.scale_kernel_means.mean()), error

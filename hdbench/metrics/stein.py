@@ -30,8 +30,9 @@ import numpy as np
 
 from hdbench.metrics.context import TruthContext
 from hdbench.metrics.metric import Scope, register_metric
+from hdbench.metrics.ustatistic import u_statistic
 
-#: Exponent β of the inverse multiquadric base kernel.
+#: Exponent β of the inverse multiquadric base kernel (`stein_kernel_sum` is written for -½).
 BETA = -0.5
 #: Rows of the n × n Stein kernel computed at once: memory stays O(BLOCK_ROWS · n).
 BLOCK_ROWS = 512
@@ -42,35 +43,48 @@ has_exact_score = Scope(
 )
 
 
-def stein_kernel_sum(points: np.ndarray, scores: np.ndarray, scale: float) -> float:
-    """Σ_{i≠j} u(x_i, x_j) for points and their scores, both (n, dim), IMQ kernel at `scale`."""
+def stein_kernel_sums(
+    points: np.ndarray, scores: np.ndarray, scale: float
+) -> tuple[np.ndarray, float]:
+    """Row sums Σ_{j≠i} u(x_i, x_j), shape (n,), and Σ_{i≠j} u(x_i, x_j)², for points and their
+    scores, both (n, dim), IMQ kernel at `scale`."""
     num, dim = points.shape
     c2 = scale**2
     squared_norms = np.einsum("ij,ij->i", points, points)
     score_dot_point = np.einsum("ij,ij->i", scores, points)
-    total = 0.0
+    row_sums, sum_squares = np.empty(num), 0.0
     for start in range(0, num, BLOCK_ROWS):
         rows = slice(start, start + BLOCK_ROWS)
         x, s = points[rows], scores[rows]
-        r2 = np.maximum(squared_norms[rows, None] + squared_norms[None] - 2 * x @ points.T, 0.0)
-        base = 1.0 + r2 / c2
-        # s(x)ᵀ(x - y) and s(y)ᵀ(x - y), for every pair of the block.
-        sx_offset = score_dot_point[rows, None] - s @ points.T
-        sy_offset = x @ scores.T - score_dot_point[None]
-        kernel = base**BETA
-        slope = 2 * BETA * base ** (BETA - 1) / c2
-        trace = (
-            -2
-            * BETA
-            / c2
-            * (dim * base ** (BETA - 1) + 2 * (BETA - 1) * base ** (BETA - 2) * r2 / c2)
-        )
-        stein = (s @ scores.T) * kernel + slope * (sy_offset - sx_offset) + trace
+        # In place, block by block: r² = ‖x‖² + ‖y‖² - 2 xᵀy, then 1 / u₀ = 1 / (1 + r² / ℓ²).
+        inverse = x @ points.T
+        inverse *= -2.0
+        inverse += squared_norms[rows, None]
+        inverse += squared_norms[None]
+        np.maximum(inverse, 0.0, out=inverse)
+        inverse /= c2
+        inverse += 1.0
+        np.reciprocal(inverse, out=inverse)
+        kernel = np.sqrt(inverse)  # u₀^β for β = -½
+        slope = kernel * inverse  # u₀^(β-1); and u₀^(β-2) r² / ℓ² = u₀^(β-1) (1 - 1 / u₀)
+        # [s(y) - s(x)]ᵀ(x - y) - d - 2(β-1)(1 - 1/u₀), the bracket that multiplies u₀^(β-1).
+        bracket = x @ scores.T
+        bracket += s @ points.T
+        bracket -= score_dot_point[None]
+        bracket -= score_dot_point[rows, None] + dim + 2 * (BETA - 1)
+        inverse *= 2 * (BETA - 1)
+        bracket += inverse
+        bracket *= slope
+        bracket *= 2 * BETA / c2
+        stein = s @ scores.T
+        stein *= kernel
+        stein += bracket
         # Drop the diagonal i = j of this block.
         diagonal = np.arange(len(x))
         stein[diagonal, start + diagonal] = 0.0
-        total += float(stein.sum())
-    return total
+        row_sums[rows] = stein.sum(axis=1)
+        sum_squares += float(np.einsum("ij,ij->", stein, stein))
+    return row_sums, sum_squares
 
 
 @register_metric(
@@ -84,7 +98,10 @@ def stein_kernel_sum(points: np.ndarray, scores: np.ndarray, scale: float) -> fl
 )
 def ksd2(samples: np.ndarray, context: TruthContext) -> float:
     """KSD²_u of samples (n, dim) against the truth's score."""
-    num = len(samples)
+    return ksd2_with_error(samples, context)[0]
+
+
+def ksd2_with_error(samples: np.ndarray, context: TruthContext) -> tuple[float, float]:
+    """KSD²_u of samples (n, dim) and its standard error (`hdbench.metrics.ustatistic`)."""
     truth = context.truth
-    total = stein_kernel_sum(samples, truth.score(samples), truth.length_scale)
-    return total / (num * (num - 1))
+    return u_statistic(*stein_kernel_sums(samples, truth.score(samples), truth.length_scale))

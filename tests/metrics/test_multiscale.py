@@ -50,3 +50,7 @@ def test_it_sees_the_bumps_a_blur_spreads_over(grid_context) -> None:
     ratio_median = mmd2(blur, grid_context) / abs(mmd2(exact, grid_context))
     ratio_multi = mmd2_multiscale(blur, grid_context) / abs(mmd2_multiscale(exact, grid_context))
     assert ratio_multi > ratio_median
+
+
+def test_the_scales_double_as_the_kernels_assume() -> None:
+    assert all(b == 2 * a for a, b in zip(KERNEL_SCALES, KERNEL_SCALES[1:], strict=False))
