@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -53,4 +55,4 @@ def test_it_sees_the_bumps_a_blur_spreads_over(grid_context) -> None:
 
 
 def test_the_scales_double_as_the_kernels_assume() -> None:
-    assert all(b == 2 * a for a, b in zip(KERNEL_SCALES, KERNEL_SCALES[1:], strict=False))
+    assert all(b == 2 * a for a, b in itertools.pairwise(KERNEL_SCALES))
