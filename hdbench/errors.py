@@ -24,3 +24,7 @@ class RatingsNotReadyError(HdbenchError):
 class ExactSamplingError(HdbenchError):
     """The exact target p_D cannot be sampled: too costly for its kind, or a sampler's limit was
     reached; the message says which and what to change."""
+
+
+class MethodOutputError(HdbenchError):
+    """A method's final samples are not what the run asked for (their count or their shape)."""

@@ -51,7 +51,8 @@ class RandomWalk:
         return state
 
     def finish(self, params, problem, state: MethodState):
-        return AlgorithmOutput(state.arrays["particles"])
+        # As many particles as the run scores (--eval-samples): the walkers, drawn in turn.
+        return AlgorithmOutput(starting_points(state.arrays["particles"], problem.num_eval_samples))
 
 
 method = RandomWalk

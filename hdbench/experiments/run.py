@@ -41,7 +41,7 @@ from hdbench.algorithms.base import (
     problem_for,
 )
 from hdbench.algorithms.plugins import resolve_method
-from hdbench.errors import HdbenchError, SpecError
+from hdbench.errors import HdbenchError, MethodOutputError, SpecError
 from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.metrics import METRICS, TruthContext, evaluate
 from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
@@ -330,6 +330,7 @@ def _proceed(
     if isinstance(finished, loop.Waiting):
         return finished
     output = finished.output
+    check_particles(output.samples, spec, oracle.dim)
     listening = listening_stream_finished(spec, oracle, output, problem, streams["listening"])
     if isinstance(listening, loop.Waiting):
         return listening
@@ -356,6 +357,17 @@ def _proceed(
     arrays = {**output.arrays, "listening_real": test.real, "listening_generated": test.generated}
     result = RunResult({}, {}, output.samples, trace, output.snapshots, arrays)
     return result, columns
+
+
+def check_particles(samples: np.ndarray, spec: RunSpec, dim: int) -> None:
+    """MethodOutputError unless a method's final samples have the shape the run asked for,
+    (num_eval_samples, dim): every method is scored on as many particles as `--eval-samples`."""
+    shape = np.shape(samples)
+    if shape != (spec.num_eval_samples, dim):
+        raise MethodOutputError(
+            f"{spec.method} returned samples of shape {shape}; expected "
+            f"({spec.num_eval_samples}, {dim}): num_eval_samples (--eval-samples) particles"
+        )
 
 
 def listening_stream_finished(

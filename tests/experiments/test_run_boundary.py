@@ -3,6 +3,7 @@ a run replays from a ledger."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -125,3 +126,28 @@ def test_a_parameter_that_is_a_table_is_stored_as_json_text(tmp_path):
     assert runs.status.tolist() == ["ok"]
     assert runs.param_sampler_settings[0] == '{"num_steps": 20, "step_size": 0.01}'
     assert (tmp_path / "out" / "runs.parquet").is_file()
+
+
+def test_a_method_that_ignores_eval_samples_gets_an_error_row(monkeypatch):
+    """Scored particles are as many as the run asks for: a method returning its own count
+    (here the real data's 100 points, not the 20 asked for) is an error, not a score."""
+    from hdbench.experiments import run
+
+    class OwnCount:
+        def __init__(self, method):
+            self.method, self.Params = method, method.Params
+            self.description, self.reference = method.description, False
+
+        def __getattr__(self, name):
+            return getattr(self.method, name)
+
+        def finish(self, params, problem, state):
+            output = self.method.finish(params, problem, state)
+            return dataclasses.replace(output, samples=problem.real_data)
+
+    resolve = run.resolve_method
+    monkeypatch.setattr(run, "resolve_method", lambda name: OwnCount(resolve(name)))
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY, num_eval_samples=20)
+    row = execute(spec).row
+    assert row["status"] == "error"
+    assert "returned samples of shape (100, 2); expected (20, 2)" in row["error"]
