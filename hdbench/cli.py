@@ -485,7 +485,7 @@ def run_one(args: argparse.Namespace) -> int:
     check_memory([spec])
     folder = args.out or store.run_folder(Path("results"), oracle.name, spec.method, spec.run_id)
     check_output(folder, "--out")
-    context = TruthContext.build(oracle.truth, oracle.real_data)
+    context = TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
     result = execute(spec, oracle, context, folder=folder, replay=args.replay)
     return write_run_outputs(oracle, context, result, folder)
 
@@ -573,7 +573,7 @@ def proceed_study(study, wait: bool, poll_interval: float = 0.5) -> None:
             print(waiting_line(study, outcome))
             return
         time.sleep(poll_interval)
-    context = TruthContext.build(study.oracle.truth, study.oracle.real_data)
+    context = TruthContext.build(study.oracle.truth, study.oracle.real_data, seed=study.spec.seed)
     write_run_outputs(study.oracle, context, outcome, study.folder)
 
 

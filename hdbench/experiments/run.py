@@ -44,6 +44,7 @@ from hdbench.algorithms.plugins import resolve_method
 from hdbench.errors import HdbenchError, MethodOutputError, SpecError
 from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.metrics import METRICS, TruthContext, evaluate
+from hdbench.metrics.escape import ESCAPE_FACTOR, MAX_ESCAPED_SHARE
 from hdbench.metrics.listening import ListeningTest, ListeningTestStrategy
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
@@ -349,14 +350,27 @@ def _proceed(
         trace = pd.DataFrame()
         columns["answered_by"] = "people"
     else:
-        context = context or TruthContext.build(oracle.truth, oracle.real_data)
+        context = context or TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
         trace = trace_table(output.snapshots, context)
         columns.update(evaluate(output.samples, context))
+        columns.update(escape_status(columns["escaped_share"]))
     columns.update(test.summary())
     columns["metric_time"] = time.perf_counter() - started
     arrays = {**output.arrays, "listening_real": test.real, "listening_generated": test.generated}
     result = RunResult({}, {}, output.samples, trace, output.snapshots, arrays)
     return result, columns
+
+
+def escape_status(share: float) -> dict[str, str]:
+    """Status `diverged`, with the reason, for a run whose particles left the target's region
+    (`hdbench.metrics.escape`); nothing otherwise."""
+    if share <= MAX_ESCAPED_SHARE:
+        return {}
+    return {
+        "status": "diverged",
+        "error": f"{share:.0%} of the particles left the target's region (its box widened "
+        f"{ESCAPE_FACTOR:g}× about its centre; at most {MAX_ESCAPED_SHARE:.0%} may)",
+    }
 
 
 def check_particles(samples: np.ndarray, spec: RunSpec, dim: int) -> None:

@@ -6,6 +6,7 @@ Importing this package registers every bundled metric family in `METRICS`.
 from hdbench.metrics import (  # noqa: F401
     discovery,
     distances,
+    escape,
     fidelity,
     grid,
     modes,

@@ -29,6 +29,7 @@ EXPECTED_METRICS = {
     "mmd2",
     "mmd2_multiscale",
     "ksd2",
+    "escaped_share",
     "energy_distance",
     "sliced_w2",
     "reverse_kl",
