@@ -125,6 +125,9 @@ class Acceptability(ABC):
 
     Params: ClassVar[type[KindParams]]
     description: ClassVar[str]
+    #: Whether `smoothed_score` is a closed form (cheap at every σ), not the quasi-Monte Carlo
+    #: fallback that costs 2·NUM_SMOOTHING_PAIRS evaluations of D per point.
+    closed_form_smoothing: ClassVar[bool] = False
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

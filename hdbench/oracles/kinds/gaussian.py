@@ -72,6 +72,7 @@ class GaussianAcceptability(Acceptability):
     """One Gaussian bump of height ≤ 1 with full covariance; everything in closed form."""
 
     Params = GaussianParams
+    closed_form_smoothing = True
     description = "a Gaussian bump of height ≤ 1 with full covariance"
 
     def __init__(self, mean: list[float], cov: list[list[float]], peak: float) -> None:

@@ -126,6 +126,7 @@ class MixtureAcceptability(Acceptability):
     """A sum of Gaussian bumps (a ring, a grid, or unequal bumps): a multimodal target."""
 
     Params = MixtureParams
+    closed_form_smoothing = True
     description = "a sum of Gaussian bumps: ring, grid or a free list, heights may differ"
 
     def __init__(self, means: np.ndarray, covs: np.ndarray, heights: np.ndarray) -> None:
