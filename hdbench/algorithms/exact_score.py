@@ -6,9 +6,10 @@ kinds), from the real data resampled. The default, `auto`, anneals with the pred
 where that score is a closed form: plain Langevin from the real data does not cross between
 modes several sd apart, and real data that miss a mode would leave it empty. Elsewhere
 (radial, python and vowel kinds, whose smoothed score would cost 1,024 evaluations of D a point)
-it is plain Langevin with the exact score, as in HumanDiffusion's chain. It spends no rating. Against a method with the same sampler
-it separates the sampler's error (what exact_score still misses) from the estimator's (the rest):
-with `sampler = "langevin"` and HumanDiffusion's chain it is the upper bound of HumanDiffusion.
+it is plain Langevin with the exact score, as in HumanDiffusion's chain. It spends no rating.
+Against a method with the same sampler it separates the sampler's error (what exact_score still
+misses) from the estimator's (the rest): with `sampler = "langevin"` and HumanDiffusion's chain
+it is the upper bound of HumanDiffusion.
 
 It is the one kind of method handed the truth (a `ReferenceProblem`, since `reference = True`),
 and tables list it apart from the competitors.
@@ -32,7 +33,6 @@ from hdbench.algorithms.base import (
 from hdbench.algorithms.state import MethodState
 from hdbench.oracles.trials import RatingBatch, TrialBatch
 from hdbench.samplers import Sampler, build_sampler
-
 
 #: The sampler `auto` picks where the truth's smoothed score is a closed form, and elsewhere.
 AUTO_SAMPLERS = {True: "predictor_corrector", False: "langevin"}
