@@ -24,6 +24,8 @@ from hdbench.rng import stable_hash
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "results" / "reference"
 REFERENCE_METRICS = (
+    "ksd2",
+    "mmd2_multiscale",
     "mmd2",
     "energy_distance",
     "sliced_w2",
