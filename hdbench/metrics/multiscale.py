@@ -17,6 +17,8 @@ bump, the largest the share of mass in each mode.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import numpy as np
 from scipy.spatial.distance import cdist, pdist, squareform
 
@@ -41,20 +43,35 @@ def bandwidths(context: TruthContext) -> np.ndarray:
 )
 def mmd2_multiscale(samples: np.ndarray, context: TruthContext) -> float:
     """MMD²_u of the multi-scale kernel between samples (n, dim) and the reference (m, dim)."""
-    within = summed_kernel(pdist(samples, "sqeuclidean"), context).mean()
-    across = summed_kernel(cdist(samples, context.reference, "sqeuclidean"), context).mean()
+    within = summed_kernel_mean(pdist(samples, "sqeuclidean"), context)
+    across = summed_kernel_mean(cdist(samples, context.reference, "sqeuclidean"), context)
     return float((context.scale_kernel_means.sum() + within - 2 * across) / len(KERNEL_SCALES))
 
 
-def summed_kernel(squared: np.ndarray, context: TruthContext) -> np.ndarray:
-    """Σ_s exp(-d² / (2 h_s²)) over the bandwidths h_s, for squared distances d² of any shape
-    (overwritten). The scales double from one to the next, so each kernel is the 4th power of
-    the next wider one: one exponential, then squarings in place."""
-    kernel = np.exp(np.multiply(squared, -0.5 / bandwidths(context)[-1] ** 2, out=squared))
-    total = kernel.copy()
+def kernels_in_place(squared: np.ndarray, context: TruthContext) -> Iterator[np.ndarray]:
+    """exp(-d² / (2 h_s²)) for each bandwidth h_s, widest first, in the array of squared
+    distances d² itself (any shape; overwritten), so that scoring holds no second n × n array.
+    The scales double from one to the next, so each kernel is the 4th power of the one before:
+    one exponential, then squarings."""
+    kernel = np.multiply(squared, -0.5 / bandwidths(context)[-1] ** 2, out=squared)
+    np.exp(kernel, out=kernel)
+    yield kernel
     for _ in KERNEL_SCALES[:-1]:
         np.square(kernel, out=kernel)
         np.square(kernel, out=kernel)
+        yield kernel
+
+
+def summed_kernel_mean(squared: np.ndarray, context: TruthContext) -> float:
+    """The mean over the entries of Σ_s exp(-d² / (2 h_s²)); `squared` is overwritten."""
+    return sum(float(kernel.mean()) for kernel in kernels_in_place(squared, context))
+
+
+def summed_kernel(squared: np.ndarray, context: TruthContext) -> np.ndarray:
+    """Σ_s exp(-d² / (2 h_s²)), of the shape of `squared` (overwritten)."""
+    kernels = kernels_in_place(squared, context)
+    total = next(kernels).copy()
+    for kernel in kernels:
         total += kernel
     return total
 

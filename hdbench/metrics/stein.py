@@ -8,8 +8,9 @@ whose mean over independent x, y ~ q is KSD²(q ‖ p) ≥ 0, 0 only for q = p (
 ICML 2016; Chwialkowski, Strathmann & Gretton, ICML 2016). `ksd2` is the U-statistic
 1/(n(n-1)) Σ_{i≠j} u(x_i, x_j) over the samples alone: ≈ 0 (and can be negative) for exact
 samples. The base kernel is the inverse multiquadric k = (1 + ‖x - y‖² / ℓ²)^β, β = -½, ℓ the
-truth's `length_scale`: its KSD goes to 0 only if q converges to p, so mass that runs off is
-never cheap (Gorham & Mackey, ICML 2017, Thm. 8), where a Gaussian kernel's is blind to it.
+truth's `length_scale`: for distantly dissipative targets such as Gaussian mixtures its KSD goes
+to 0 only if q converges to p, so mass that runs off is never cheap (Gorham & Mackey, ICML
+2017, Thm. 8), where a Gaussian kernel's can miss it.
 With r² = ‖x - y‖² and u₀ = 1 + r² / ℓ²:
 
     ∇_x k = -∇_y k = 2β u₀^(β-1) (x - y) / ℓ²,
@@ -32,7 +33,7 @@ from hdbench.metrics.context import TruthContext
 from hdbench.metrics.metric import Scope, register_metric
 from hdbench.metrics.ustatistic import u_statistic
 
-#: Exponent β of the inverse multiquadric base kernel (`stein_kernel_sum` is written for -½).
+#: Exponent β of the inverse multiquadric base kernel (`stein_kernel_sums` is written for -½).
 BETA = -0.5
 #: Rows of the n × n Stein kernel computed at once: memory stays O(BLOCK_ROWS · n).
 BLOCK_ROWS = 512
