@@ -14,3 +14,9 @@ def test_the_pair_is_two_registered_lower_is_better_metrics() -> None:
     # The density metric judges by the exact score, the coverage metric by exact samples.
     assert METRICS[density].note == "needs the target's score in closed form"
     assert METRICS[coverage].note == "needs exact target samples"
+
+
+def test_a_run_prints_the_pair_first() -> None:
+    from hdbench.cli import RUN_SUMMARY_KEYS
+
+    assert RUN_SUMMARY_KEYS[:2] == HEADLINE_METRICS
