@@ -31,8 +31,9 @@ from hdbench.algorithms.base import (
     eval_starts,
 )
 from hdbench.algorithms.state import MethodState
+from hdbench.errors import SpecError
 from hdbench.oracles.trials import RatingBatch, TrialBatch
-from hdbench.samplers import Sampler, build_sampler
+from hdbench.samplers import SAMPLERS, Sampler, build_sampler
 
 #: The sampler `auto` picks where the truth's smoothed score is a closed form, and elsewhere.
 AUTO_SAMPLERS = {True: "predictor_corrector", False: "langevin"}
@@ -50,15 +51,27 @@ class ExactScoreParams(AlgorithmParams):
 
     @model_validator(mode="after")
     def _sampler_is_valid(self) -> ExactScoreParams:
+        if self.sampler == "auto":
+            known = set().union(*(SAMPLERS[name].model_fields for name in AUTO_SAMPLERS.values()))
+            unknown = sorted(set(self.sampler_settings) - known)
+            if unknown:
+                raise SpecError(
+                    f"sampler_settings: {unknown[0]!r} is a setting of neither sampler of "
+                    f"auto; expected one of {sorted(known)}"
+                )
         for closed_form in {True, False} if self.sampler == "auto" else {True}:
             self.chain(closed_form)
         return self
 
     def chain(self, closed_form: bool) -> Sampler:
         """The sampler for a truth whose smoothed score is (or is not) a closed form, validated
-        (SpecError in one line naming a bad setting)."""
-        name = AUTO_SAMPLERS[closed_form] if self.sampler == "auto" else self.sampler
-        return build_sampler(name, self.sampler_settings)
+        (SpecError in one line naming a bad setting). Under `auto`, each setting goes to the
+        sampler that has it (`num_steps` to both, `step_size` to langevin alone)."""
+        if self.sampler != "auto":
+            return build_sampler(self.sampler, self.sampler_settings)
+        name = AUTO_SAMPLERS[closed_form]
+        fields = SAMPLERS[name].model_fields
+        return build_sampler(name, {k: v for k, v in self.sampler_settings.items() if k in fields})
 
 
 class ExactScore:

@@ -80,3 +80,17 @@ def test_its_default_sampler_reaches_the_target_on_every_bundled_oracle(name):
     metric = METRICS["mmd2_multiscale"].fn
     exact = [metric(oracle.truth.sample(300, rng), context) for _ in range(10)]
     assert row["mmd2_multiscale"] < np.mean(exact) + 3 * np.std(exact, ddof=1)
+
+
+def test_under_auto_each_setting_goes_to_the_sampler_that_has_it():
+    params = RunSpec(
+        oracle="paper_like",
+        method="exact_score",
+        params={"sampler_settings": {"num_steps": 20, "step_size": 0.02}},
+    ).resolved_params()
+    assert params.chain(False).step_size == 0.02 and params.chain(False).num_steps == 20
+    assert params.chain(True).num_steps == 20
+    with pytest.raises(SpecError, match="'steps' is a setting of neither sampler of auto"):
+        RunSpec(
+            oracle="paper_like", method="exact_score", params={"sampler_settings": {"steps": 2}}
+        ).resolved_params()
