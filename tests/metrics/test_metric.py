@@ -25,6 +25,7 @@ EXPECTED_METRICS = {
     "modes_captured_strict",
     "high_quality_share",
     "mode_tv",
+    "mode_mass_tv",
     "collapse_ratio",
     "mmd2",
     "mmd2_multiscale",
