@@ -12,7 +12,7 @@ a U-statistic of order 2 in its n particles y, with kernel g(y, y') = k(y, y') -
 ζ₁ = Var(E_y' g(y, y')), ζ₂ = Var(g(y, y')), both estimated on the pool. The script prints
 SE(n) = √Var(n) for several n, and beside it the sd of MMD² over disjoint sets of n particles of
 the pool (a direct check, where the pool holds enough sets). Exact target samples are the
-ceiling's row. NUM_EVAL_SAMPLES in hdbench/evaluation.py is chosen from this table; the
+ceiling's row. NUM_EVAL_SAMPLES in hdbench/protocol/method.py is chosen from this table; the
 README's *Scoring* section quotes it.
 """
 

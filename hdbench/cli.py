@@ -27,7 +27,11 @@ from hdbench import files
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.threads import apply_thread_policy
 
+#: What `hdbench run` prints, the headline pair first (`hdbench.metrics.headline`, not imported
+#: here: importing the metrics package would load scipy at start-up).
 RUN_SUMMARY_KEYS = (
+    "ksd2",
+    "mmd2_multiscale",
     "var_ratio_real",
     "var_ratio_target",
     "mmd2",
@@ -595,7 +599,7 @@ def proceed_study(study, wait: bool, poll_interval: float = 0.5) -> None:
             print(waiting_line(study, outcome))
             return
         time.sleep(poll_interval)
-    context = TruthContext.build(study.oracle.truth, study.oracle.real_data)
+    context = TruthContext.build(study.oracle.truth, study.oracle.real_data, seed=study.spec.seed)
     write_run_outputs(study.oracle, context, outcome, study.folder)
     print_run(study.oracle, outcome, study.folder)
 

@@ -35,3 +35,7 @@ class MethodError(HdbenchError):
     """A method broke the protocol at the harness's boundary: it ran past its time limit, spent
     more than it planned, or handed back output that cannot be used; the message names the method
     and the field."""
+
+
+class MethodOutputError(HdbenchError):
+    """A method's final samples are not what the run asked for (their count or their shape)."""

@@ -57,7 +57,8 @@ class RandomWalk:
         return state
 
     def finish(self, params, problem, state: MethodState):
-        return MethodOutput(state.arrays["particles"])
+        # As many particles as the run scores (--eval-samples): the walkers, drawn in turn.
+        return MethodOutput(starting_points(state.arrays["particles"], problem.num_eval_samples))
 
 
 method = RandomWalk

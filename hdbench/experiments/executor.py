@@ -38,12 +38,19 @@ from hdbench.threads import apply_thread_policy
 
 
 @cache
+def _oracle(name: str, oracle_dirs: tuple[Path, ...], spec_hash: str) -> Oracle:
+    """The oracle, kept per process for each version of its spec."""
+    return load_oracle(name, oracle_dirs)
+
+
+@cache
 def _oracle_and_context(
-    name: str, oracle_dirs: tuple[Path, ...], spec_hash: str
+    name: str, oracle_dirs: tuple[Path, ...], spec_hash: str, seed: int
 ) -> tuple[Oracle, TruthContext]:
-    """The oracle and its truth context, kept per process for each version of its spec."""
-    oracle = load_oracle(name, oracle_dirs)
-    return oracle, TruthContext.build(oracle.truth, oracle.real_data)
+    """The oracle and its truth context for one seed, whose reference sample is drawn afresh,
+    so that the spread over seeds includes the reference's; kept per process."""
+    oracle = _oracle(name, oracle_dirs, spec_hash)
+    return oracle, TruthContext.build(oracle.truth, oracle.real_data, seed=seed)
 
 
 def _marker(folder: Path, spec: RunSpec) -> Path:
@@ -60,7 +67,9 @@ def run_and_store(spec: RunSpec, folder: Path, oracle_dirs: tuple[Path, ...] = (
     marker = _marker(folder, spec)
     marker.parent.mkdir(parents=True, exist_ok=True)
     marker.write_text(str(os.getpid()))
-    oracle, context = _oracle_and_context(spec.oracle, oracle_dirs, spec.oracle_spec_hash)
+    oracle, context = _oracle_and_context(
+        spec.oracle, oracle_dirs, spec.oracle_spec_hash, spec.seed
+    )
     where = store.run_folder(folder, oracle.name, spec.method, spec.run_id)
     result = execute(spec, oracle, context, folder=where)
     store.write_run(result, where)

@@ -49,7 +49,7 @@ def run_one(
     check_memory([spec])
     folder = folder or store.run_folder(Path("results"), oracle.name, spec.method, spec.run_id)
     check_output(folder, "--out")
-    context = TruthContext.build(oracle.truth, oracle.real_data)
+    context = TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
     result = run.execute(spec, oracle, context, folder=folder, replay=replay)
     write_run_outputs(oracle, context, result, folder)
     return result, folder

@@ -33,12 +33,13 @@ import torch
 from pydantic import BaseModel, Field
 
 from hdbench import __version__
-from hdbench.errors import HdbenchError, SpecError
+from hdbench.errors import HdbenchError, MethodOutputError, SpecError
 from hdbench.experiments import store
 from hdbench.files import clean_temporaries
 from hdbench.methods.base import ReferenceProblem, is_reference
 from hdbench.methods.plugins import resolve_method
 from hdbench.metrics import METRICS, TruthContext, evaluate
+from hdbench.metrics.escape import ESCAPE_FACTOR, MAX_ESCAPED_SHARE
 from hdbench.metrics.listening import ListeningTest, ListeningTestMethod
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
@@ -414,6 +415,7 @@ def _proceed(
     if isinstance(finished, loop.Waiting):
         return finished
     output = finished.output
+    check_particles(output.samples, spec, oracle.dim)
     listening = listening_stream_finished(spec, oracle, output, problem, streams["listening"])
     if isinstance(listening, loop.Waiting):
         return listening
@@ -432,14 +434,38 @@ def _proceed(
         trace = pd.DataFrame()
         columns["answered_by"] = "people"
     else:
-        context = context or TruthContext.build(oracle.truth, oracle.real_data)
+        context = context or TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
         trace = trace_table(output.snapshots, context)
         columns.update(evaluate(output.samples, context))
+        columns.update(escape_status(columns["escaped_share"]))
     columns.update(test.summary())
     columns["metric_time"] = time.perf_counter() - started
     arrays = {**output.arrays, "listening_real": test.real, "listening_generated": test.generated}
     result = RunResult({}, {}, output.samples, trace, output.snapshots, arrays)
     return result, columns
+
+
+def escape_status(share: float) -> dict[str, str]:
+    """Status `diverged`, with the reason, for a run whose particles left the target's region
+    (`hdbench.metrics.escape`); nothing otherwise."""
+    if share <= MAX_ESCAPED_SHARE:
+        return {}
+    return {
+        "status": "diverged",
+        "error": f"{share:.0%} of the particles left the target's region (its box widened "
+        f"{ESCAPE_FACTOR:g}× about its centre; at most {MAX_ESCAPED_SHARE:.0%} may)",
+    }
+
+
+def check_particles(samples: np.ndarray, spec: RunSpec, dim: int) -> None:
+    """MethodOutputError unless a method's final samples have the shape the run asked for,
+    (num_eval_samples, dim): every method is scored on as many particles as `--eval-samples`."""
+    shape = np.shape(samples)
+    if shape != (spec.num_eval_samples, dim):
+        raise MethodOutputError(
+            f"{spec.method} returned samples of shape {shape}; expected "
+            f"({spec.num_eval_samples}, {dim}): num_eval_samples (--eval-samples) particles"
+        )
 
 
 def listening_stream_finished(

@@ -206,10 +206,12 @@ def _reset_peak_memory() -> None:
 
 
 @cache
-def _oracle_and_context(name: str, oracle_dir: Path) -> tuple[Oracle, TruthContext, float]:
+def _oracle_and_context(
+    name: str, oracle_dir: Path, seed: int
+) -> tuple[Oracle, TruthContext, float]:
     start = time.perf_counter()
     oracle = load_oracle(name, (oracle_dir,))
-    context = TruthContext.build(oracle.truth, oracle.real_data)
+    context = TruthContext.build(oracle.truth, oracle.real_data, seed=seed)
     return oracle, context, time.perf_counter() - start
 
 
@@ -228,7 +230,7 @@ def _warm_up(spec: RunSpec, oracle: Oracle, context: TruthContext) -> None:
 def measure_and_store(spec: RunSpec, folder: Path, oracle_dir: Path) -> dict:
     """Run one spec in this process, measured (see the module docstring); store and return its
     row. `execute` applies the thread policy (one torch thread): parallelism is across runs."""
-    oracle, context, context_time = _oracle_and_context(spec.oracle, oracle_dir)
+    oracle, context, context_time = _oracle_and_context(spec.oracle, oracle_dir, spec.seed)
     _warm_up(spec, oracle, context)
     _reset_peak_memory()
     before = _status_kb("VmRSS")
@@ -309,7 +311,7 @@ def ceiling_rows(names: Sequence[str], oracle_dir: Path, num_samples: int) -> pd
     as the runs score), as rows of method `exact target`: what the best method would score."""
     rows = []
     for name in names:
-        oracle, context, _ = _oracle_and_context(name, oracle_dir)
+        oracle, context, _ = _oracle_and_context(name, oracle_dir, 0)
         if context.sampling_limit is not None:
             continue
         rng = named_generator(0, "scaling", "ceiling", name)

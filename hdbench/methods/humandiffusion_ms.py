@@ -87,7 +87,6 @@ class MultiScaleParams(NetworkParams):
         0.2, gt=0, description="annealed_langevin's step at level σ over σ² (ε / σ_min²)"
     )
     snr: float = Field(0.16, gt=0, description="predictor_corrector's corrector SNR")
-    num_samples: int = Field(200, ge=1, description="chains, started from the real data in turn")
     trace_every: int = Field(100, ge=1)
 
     @model_validator(mode="after")
@@ -205,7 +204,7 @@ class MultiScaleHumanDiffusion:
         def keep(step: int, x: np.ndarray) -> None:
             snapshots[step] = x.copy()
 
-        starts = starting_points(problem.real_data, params.num_samples)
+        starts = starting_points(problem.real_data, problem.num_eval_samples)
         samples = params.build_sampler().sample(score_fn, starts, state.rng, keep)
         field_points = field_grid(state.arrays["periphery"])
         arrays = {

@@ -6,10 +6,13 @@ Importing this package registers every bundled metric family in `METRICS`.
 from hdbench.metrics import (  # noqa: F401
     discovery,
     distances,
+    escape,
     fidelity,
     grid,
     modes,
+    multiscale,
     prdc,
+    stein,
     variance,
 )
 from hdbench.metrics.context import TargetGrid, TruthContext

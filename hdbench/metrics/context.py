@@ -11,8 +11,9 @@
 
 It also precomputes the k-nearest-neighbour radii of the reference sample (PRDC), the median
 pairwise distance of the reference sample (the MMD bandwidth) with the reference's own kernel
-and distance means (MMD and energy distance), and, in dim 2, the grid of the target's mass per
-cell (`TargetGrid`).
+and distance means (MMD and energy distance), the reference's kernel means at the truth's own
+length scales (`KERNEL_SCALES` × `truth.length_scale`, the multi-scale MMD), and, in dim 2, the
+grid of the target's mass per cell (`TargetGrid`).
 """
 
 from __future__ import annotations
@@ -33,6 +34,10 @@ NUM_MOMENT_SAMPLES = 100_000
 NUM_SUB_POINTS = 8
 #: k of PRDC's k-nearest-neighbour balls (Naeem et al. 2020 use k = 5).
 NUM_NEIGHBOURS = 5
+#: Bandwidths of the multi-scale MMD, in units of the truth's `length_scale`: from the scale of
+#: the target's shape up past the spacing of its modes (`hdbench.metrics.multiscale`). Each
+#: doubles the one before, which `hdbench.metrics.multiscale.kernels_by_scale` relies on.
+KERNEL_SCALES = (1.0, 2.0, 4.0, 8.0)
 
 
 @dataclass(frozen=True, eq=False)
@@ -97,10 +102,11 @@ class TruthContext:
     """The exact truth and everything precomputed from it; see the module docstring.
 
     Shapes: real_data (num_real, dim), reference (num_reference, dim), target_cov and real_cov
-    (dim, dim), knn_radii (num_reference,). `grid` is None unless dim == 2. A truth that cannot
-    draw exact samples (`truth.sampling_limit()`, e.g. the vowel space above dim 2) leaves
-    reference, target_cov, knn_radii and grid None and the three scalars NaN; `sampling_limit`
-    keeps its one line, and the metrics that need them are NaN.
+    (dim, dim), knn_radii (num_reference,), scale_kernel_means (len(KERNEL_SCALES),). `grid` is
+    None unless dim == 2. A truth that cannot draw exact samples (`truth.sampling_limit()`, e.g.
+    the vowel space above dim 2) leaves reference, target_cov, knn_radii, scale_kernel_means and
+    grid None and the scalars NaN; `sampling_limit` keeps its one line, and the metrics that need
+    them are NaN.
     """
 
     truth: Acceptability
@@ -116,6 +122,8 @@ class TruthContext:
     reference_kernel_mean: float
     reference_distance_mean: float
     sampling_limit: str | None = None
+    length_scale: float = np.nan
+    scale_kernel_means: np.ndarray | None = None
 
     @property
     def dim(self) -> int:
@@ -148,6 +156,11 @@ class TruthContext:
         moments = truth.sample(NUM_MOMENT_SAMPLES, named_generator(seed, "metrics", "moments"))
         distances = pdist(reference)
         bandwidth = float(np.median(distances))
+        length_scale = float(truth.length_scale)
+        squared = distances**2
+        scale_means = [
+            np.exp(-squared / (2 * (scale * length_scale) ** 2)).mean() for scale in KERNEL_SCALES
+        ]
         return cls(
             truth=truth,
             real_data=_frozen(real),
@@ -161,6 +174,8 @@ class TruthContext:
             bandwidth=bandwidth,
             reference_kernel_mean=float(np.exp(-(distances**2) / (2 * bandwidth**2)).mean()),
             reference_distance_mean=float(distances.mean()),
+            length_scale=length_scale,
+            scale_kernel_means=_frozen(scale_means),
         )
 
     @classmethod

@@ -16,6 +16,10 @@ of any shape count:
 - `high_quality_share`: n_hq / n.
 - `mode_tv`: ½ Σ_k |n_k / n_hq - w_k|, the total-variation distance between the high-quality
   samples' shares per mode and the target's mode masses; 1 when no sample is high quality.
+- `mode_mass_tv`: the total-variation distance over the modes plus an off-mode bin (samples
+  near no mode), ½ (Σ_k |n_k / n - p_k| + |n_off / n - p_off|), the target's shares p from its
+  reference sample of exact samples: mass spread between the modes counts, which `mode_tv`
+  (over high-quality samples only) does not see.
 
 These need `truth.modes` non-empty. `collapse_ratio` applies to every oracle:
 
@@ -33,7 +37,7 @@ import math
 import numpy as np
 
 from hdbench.metrics.context import TruthContext
-from hdbench.metrics.metric import has_modes, has_target_samples, register_metric
+from hdbench.metrics.metric import Scope, has_modes, has_target_samples, register_metric
 from hdbench.metrics.variance import sample_cov
 from hdbench.oracles.acceptability import (  # noqa: F401  (HIGH_QUALITY_MASS: re-exported)
     HIGH_QUALITY_MASS,
@@ -125,6 +129,30 @@ def mode_tv(samples: np.ndarray, context: TruthContext) -> float:
     if counts.sum() == 0:
         return 1.0
     return float(0.5 * np.abs(counts / counts.sum() - mode_weights(context)).sum())
+
+
+def mode_shares(points: np.ndarray, context: TruthContext) -> np.ndarray:
+    """Shares of points (n, dim) per mode (high quality), then near no mode: (num_modes + 1,)."""
+    counts = high_quality_counts(points, context)
+    return np.append(counts, len(points) - counts.sum()) / len(points)
+
+
+@register_metric(
+    "mode_mass_tv",
+    direction="lower",
+    low=0.0,
+    high=1.0,
+    description="total variation between the samples' and exact samples' shares per mode and "
+    "off every mode",
+    applies=Scope(
+        "needs the target's modes and exact samples",
+        lambda context: has_modes(context) and has_target_samples(context),
+    ),
+)
+def mode_mass_tv(samples: np.ndarray, context: TruthContext) -> float:
+    """½ Σ |shares of samples (n, dim) - shares of the reference| over modes and off-mode bin."""
+    difference = mode_shares(samples, context) - mode_shares(context.reference, context)
+    return float(0.5 * np.abs(difference).sum())
 
 
 @register_metric(

@@ -9,11 +9,19 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from hdbench.files import save_figure
+from hdbench.metrics.headline import HEADLINE_METRICS
 from hdbench.report.style import legend_above, log_axis, sns
 from hdbench.report.tables import ARROWS, direction
 
-#: Metrics drawn by `plot_metrics`, one row of panels each.
-FIGURE_METRICS = ("mmd2", "var_ratio_target", "grid_coverage", "collapse_ratio", "mean_true_d")
+#: Metrics drawn by `plot_metrics`, one row of panels each, the headline pair first.
+FIGURE_METRICS = (
+    *HEADLINE_METRICS,
+    "mmd2",
+    "var_ratio_target",
+    "grid_coverage",
+    "collapse_ratio",
+    "mean_true_d",
+)
 #: The listening test's two sets of stimuli.
 LISTENING_COLOURS = {"real": "#f28e2b", "generated": "#4e79a7"}
 

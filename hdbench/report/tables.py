@@ -9,6 +9,7 @@ import pandas as pd
 
 from hdbench.errors import SpecError
 from hdbench.metrics import metric_info
+from hdbench.metrics.headline import HEADLINE_METRICS
 from hdbench.metrics.listening import LISTENING_COLUMNS
 
 ARROWS = {"higher": "↑", "lower": "↓", "one": "→1", "none": ""}
@@ -55,8 +56,10 @@ def brackets_markdown(frame: pd.DataFrame, per_dim: bool = False) -> str:
     return "\n".join(["## Metrics bracketed by floor and ceiling", "", legend, "", *sections])
 
 
-#: The columns of the methods summary, in order; those an oracle lacks are left out.
+#: The columns of the methods summary, in order, the headline pair first; those an oracle lacks
+#: are left out.
 SUMMARY_METRICS = (
+    *HEADLINE_METRICS,
     "var_ratio_real",
     "var_ratio_target",
     "mmd2",

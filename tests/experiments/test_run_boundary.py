@@ -3,6 +3,7 @@ a run replays from a ledger."""
 
 from __future__ import annotations
 
+import dataclasses
 import shutil
 from pathlib import Path
 
@@ -143,3 +144,66 @@ def test_a_half_written_ledger_in_a_run_folder_is_moved_aside_and_the_run_redone
     assert line.endswith("with the method's state, the run starts again")
     moved = sorted(p.name.split(".")[0] for p in (tmp_path / "damaged").iterdir())
     assert moved == ["ledger", "state"]
+
+
+def test_a_method_that_ignores_eval_samples_gets_an_error_row(monkeypatch):
+    """Scored particles are as many as the run asks for: a method returning its own count
+    (here the real data's 100 points, not the 20 asked for) is an error, not a score."""
+    from hdbench.experiments import run
+
+    class OwnCount:
+        def __init__(self, method):
+            self.method, self.Params = method, method.Params
+            self.description, self.reference = method.description, False
+
+        def __getattr__(self, name):
+            return getattr(self.method, name)
+
+        def finish(self, params, problem, state):
+            output = self.method.finish(params, problem, state)
+            return dataclasses.replace(output, samples=problem.real_data)
+
+    resolve = run.resolve_method
+    monkeypatch.setattr(run, "resolve_method", lambda name: OwnCount(resolve(name)))
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY, num_eval_samples=20)
+    row = execute(spec).row
+    assert row["status"] == "error"
+    assert "returned samples of shape (100, 2); expected (20, 2)" in row["error"]
+
+
+def test_a_run_whose_particles_ran_off_is_diverged_and_keeps_its_scores(monkeypatch):
+    """A fifth of the particles 30 units out (far beyond the box, nowhere near overflowing)."""
+    from hdbench.experiments import run
+
+    class RunsOff:
+        def __init__(self, method):
+            self.method, self.Params = method, method.Params
+            self.description, self.reference = method.description, False
+
+        def __getattr__(self, name):
+            return getattr(self.method, name)
+
+        def finish(self, params, problem, state):
+            output = self.method.finish(params, problem, state)
+            samples = output.samples.copy()
+            samples[: len(samples) // 5] += 30.0
+            return dataclasses.replace(output, samples=samples)
+
+    resolve = run.resolve_method
+    monkeypatch.setattr(run, "resolve_method", lambda name: RunsOff(resolve(name)))
+    spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY, num_eval_samples=20)
+    row = execute(spec).row
+    assert row["status"] == "diverged"
+    assert row["error"].startswith("20% of the particles left the target's region")
+    assert row["escaped_share"] == 0.2 and np.isfinite(row["mmd2_multiscale"])
+
+
+def test_each_seed_is_scored_against_a_reference_drawn_for_it():
+    """So that the spread over seeds includes the reference sample's own noise."""
+    from hdbench.experiments.executor import _oracle_and_context
+    from hdbench.oracles import load_oracle
+
+    spec_hash = load_oracle("paper_like").spec_hash
+    first, second = (_oracle_and_context("paper_like", (), spec_hash, s)[1] for s in (0, 1))
+    assert (first.seed, second.seed) == (0, 1)
+    assert not np.array_equal(first.reference, second.reference)

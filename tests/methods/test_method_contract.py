@@ -198,6 +198,19 @@ def test_same_seed_same_samples_and_another_seed_other_samples(name, oracle):
     assert not np.array_equal(results[0].samples, results[2].samples)
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_a_method_scores_as_many_particles_as_the_run_asks_for(name, oracle):
+    """`--eval-samples` (Problem.num_eval_samples) sets the particles scored, whatever a
+    method's own settings: 37 is none of their defaults."""
+    method_name, params = case(name)
+    method = resolve_method(method_name)
+    params = method.Params(**params)
+    problem = problem_for(method, oracle, None, 37)
+    state = method.init(params, problem, named_generator(0, "method", method_name))
+    output = drive(method, params, problem, state, oracle.panel(seed=0), copying=False)
+    assert output.samples.shape == (37, oracle.dim)
+
+
 @pytest.mark.parametrize("name", sorted({*set(CASES) - set(VARIANTS), "humangan/restart"}))
 def test_a_method_stays_within_its_budget_and_spends_what_it_plans(name, oracle, tmp_path):
     """A method that states its plan spends exactly that (HumanGAN's restarts aside, which

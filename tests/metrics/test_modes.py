@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from scipy.stats import chi2
 
-from hdbench.metrics import TruthContext, evaluate
+from hdbench.metrics import METRICS, TruthContext, evaluate
 from hdbench.metrics.modes import (
     collapse_ratio,
     high_quality_share,
@@ -133,3 +133,15 @@ def test_mode_metrics_are_nan_without_modes(contexts, oracle: str) -> None:
     scores = evaluate(context.truth.sample(100, np.random.default_rng(0)), context)
     assert all(np.isnan(scores[name]) for name in MODE_METRICS)
     assert np.isfinite(scores["collapse_ratio"])
+
+
+def test_mode_mass_tv_counts_mass_between_the_modes(contexts) -> None:
+    """Exact samples score near 0; moving a fifth of them off every mode (to the ring's centre)
+    costs a fifth, which `mode_tv`, over high-quality samples only, does not see."""
+    context = contexts("ring_of_8")
+    exact = context.truth.sample(2000, np.random.default_rng(3))
+    assert METRICS["mode_mass_tv"].fn(exact, context) < 0.05
+    between = exact.copy()
+    between[:400] = 0.0
+    assert METRICS["mode_mass_tv"].fn(between, context) == pytest.approx(0.2, abs=0.05)
+    assert METRICS["mode_tv"].fn(between, context) < 0.05

@@ -72,6 +72,7 @@ class GaussianAcceptability(Acceptability):
     """One Gaussian bump of height ≤ 1 with full covariance; everything in closed form."""
 
     Params = GaussianParams
+    closed_form_smoothing = True
     description = "a Gaussian bump of height ≤ 1 with full covariance"
 
     def __init__(self, mean: list[float], cov: list[list[float]], peak: float) -> None:
@@ -91,6 +92,14 @@ class GaussianAcceptability(Acceptability):
 
     def score(self, x: np.ndarray) -> np.ndarray:
         return -(x - self.mean) @ self.precision
+
+    def score_limit(self) -> None:
+        return None
+
+    @property
+    def length_scale(self) -> float:
+        """The geometric mean sd, det(Σ)^(1/(2 dim)): the sd itself when isotropic."""
+        return float(np.exp(np.linalg.slogdet(self.cov)[1] / (2 * self.dim)))
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self(x)[:, None] * self.score(x)

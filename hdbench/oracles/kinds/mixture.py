@@ -126,6 +126,7 @@ class MixtureAcceptability(Acceptability):
     """A sum of Gaussian bumps (a ring, a grid, or unequal bumps): a multimodal target."""
 
     Params = MixtureParams
+    closed_form_smoothing = True
     description = "a sum of Gaussian bumps: ring, grid or a free list, heights may differ"
 
     def __init__(self, means: np.ndarray, covs: np.ndarray, heights: np.ndarray) -> None:
@@ -182,6 +183,15 @@ class MixtureAcceptability(Acceptability):
 
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self(x)[:, None] * self.score(x)
+
+    def score_limit(self) -> None:
+        return None
+
+    @property
+    def length_scale(self) -> float:
+        """The bumps' median geometric mean sd, det(Σ_k)^(1/(2 dim)): the sd of isotropic bumps."""
+        log_dets = np.linalg.slogdet(self.covs)[1]
+        return float(np.median(np.exp(log_dets / (2 * self.dim))))
 
     @property
     def normaliser(self) -> float:

@@ -46,5 +46,10 @@ class PlateauAcceptability(RadialAcceptability):
         return -1.0 / (self.edge * (1.0 + np.exp((self.radius - r) / self.edge)))
 
     @property
+    def length_scale(self) -> float:
+        """The soft edge's width, w."""
+        return self.edge
+
+    @property
     def support_radius(self) -> float:
         return self.radius + 25.0 * self.edge

@@ -13,6 +13,11 @@ points): it must return finite values in [0, 1] of shape (n,), not all 0, within
 `PROBE_SECONDS`, or the spec is refused in one line naming what came back (a function that never
 returns would otherwise hang every command that loads the spec). Every later call is held to the
 same contract.
+
+The score is central differences of D over D unless the spec declares `score` (a function of
+the points giving ∇log D of shape (n, dim)) or `log_density` (giving log D of shape (n,), finite
+where D underflows; the score is then its central differences). Without one, metrics that need
+the exact score far from the mass (the kernel Stein discrepancy) are NaN for the oracle.
 """
 
 from __future__ import annotations
@@ -23,7 +28,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from hdbench.errors import SpecError
 from hdbench.oracles.acceptability import Acceptability, KindParams, Mode, box_grid
@@ -93,6 +98,20 @@ def checked_values(raw: Any, points: np.ndarray, name: str) -> np.ndarray:
     return values
 
 
+def checked_field(raw: Any, points: np.ndarray, name: str, shape: tuple[int, ...]) -> np.ndarray:
+    """A declared score (n, dim) or log D (n,) for points (n, dim), checked: finite, of `shape`;
+    raise SpecError naming what came back otherwise."""
+    values = np.asarray(raw, dtype=float)
+    if values.shape != shape:
+        raise SpecError(
+            f"{name}: expected values of shape {shape} for points of shape {points.shape}, got "
+            f"shape {values.shape}"
+        )
+    if not np.all(np.isfinite(values)):
+        raise SpecError(f"{name}: expected finite values, got NaN or infinity")
+    return values
+
+
 def probe_points(bounds: np.ndarray) -> np.ndarray:
     """Points (≤ PROBE_POINTS, dim) covering the box `bounds` (dim, 2)."""
     dim = len(bounds)
@@ -140,6 +159,12 @@ class PythonParams(KindParams):
     bounds: list[list[float]] = Field(description="[low, high] for every dimension")
     modes: list[ModeParams] = Field(default_factory=list)
     function: str = Field(description="'module:function', importable from the Python path")
+    score: str | None = Field(
+        None, description="'module:function' giving ∇log D (n, dim) in closed form; optional"
+    )
+    log_density: str | None = Field(
+        None, description="'module:function' giving log D (n,), finite where D underflows"
+    )
 
     @field_validator("bounds")
     @classmethod
@@ -175,15 +200,39 @@ class PythonParams(KindParams):
             probe(function, value, np.asarray(info.data["bounds"], dtype=float))
         return value
 
+    @field_validator("score", "log_density")
+    @classmethod
+    def _importable(cls, value: str | None) -> str | None:
+        if value is not None:
+            import_callable(value)
+        return value
+
+    @model_validator(mode="after")
+    def _one_score(self) -> PythonParams:
+        if self.score is not None and self.log_density is not None:
+            raise ValueError("expected at most one of `score` or `log_density`")
+        return self
+
 
 @ACCEPTABILITY_KINDS.register("python")
 class PythonAcceptability(Acceptability):
     Params = PythonParams
     description = "your own D(x), named as module:function; exact target by fitted rejection"
 
-    def __init__(self, function: str, dim: int, bounds: list, modes: list[dict]) -> None:
+    def __init__(
+        self,
+        function: str,
+        dim: int,
+        bounds: list,
+        modes: list[dict],
+        score: str | None = None,
+        log_density: str | None = None,
+    ) -> None:
         self.function_name = function
         self._function = import_callable(function)
+        self.score_name, self.log_density_name = score, log_density
+        self._score = None if score is None else import_callable(score)
+        self._log_density = None if log_density is None else import_callable(log_density)
         self.dim = dim
         self._bounds = np.asarray(bounds, dtype=float)
         self._modes = tuple(
@@ -197,6 +246,39 @@ class PythonAcceptability(Acceptability):
     @property
     def bounds(self) -> np.ndarray:
         return self._bounds
+
+    def score_limit(self) -> str | None:
+        if self._score is None and self._log_density is None:
+            return (
+                f"{self.label}: no closed-form score: declare `score` or `log_density` in the "
+                "spec (∇D / D by finite differences is 0 where D underflows)"
+            )
+        return None
+
+    def grad(self, x: np.ndarray) -> np.ndarray:
+        """D times the declared score where one is declared, else central differences of D."""
+        if self.score_limit() is None:
+            return self(x)[:, None] * self.score(x)
+        return super().grad(x)
+
+    def score(self, x: np.ndarray) -> np.ndarray:
+        """The declared score, or central differences of the declared log D (finite where D
+        underflows), or the generic ∇D / D: shape (n, dim) for x (n, dim)."""
+        if self._score is not None:
+            return checked_field(self._score(x), x, self.score_name, (len(x), self.dim))
+        if self._log_density is None:
+            return super().score(x)
+        step = 1e-5 * np.maximum(1.0, np.abs(self.bounds).max())
+        columns = []
+        for axis in range(self.dim):
+            offset = np.zeros(self.dim)
+            offset[axis] = step
+            plus = checked_field(self._log_density(x + offset), x, self.log_density_name, (len(x),))
+            minus = checked_field(
+                self._log_density(x - offset), x, self.log_density_name, (len(x),)
+            )
+            columns.append((plus - minus) / (2 * step))
+        return np.stack(columns, axis=1)
 
     @property
     def modes(self) -> tuple[Mode, ...]:

@@ -81,6 +81,14 @@ class RadialAcceptability(Acceptability):
     def grad(self, x: np.ndarray) -> np.ndarray:
         return self(x)[:, None] * self.score(x)
 
+    def score_limit(self) -> None:
+        return None
+
+    @property
+    @abstractmethod
+    def length_scale(self) -> float:
+        """The profile's width: how far the radius moves for D to change markedly."""
+
     @property
     def bounds(self) -> np.ndarray:
         return np.stack([self.centre - self.max_radius, self.centre + self.max_radius], axis=1)

@@ -42,5 +42,10 @@ class RingAcceptability(RadialAcceptability):
         return -(r - self.radius) / self.width**2
 
     @property
+    def length_scale(self) -> float:
+        """The ridge's sd across it, w."""
+        return self.width
+
+    @property
     def support_radius(self) -> float:
         return self.radius + 6.5 * self.width
