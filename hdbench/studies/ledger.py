@@ -110,6 +110,26 @@ CREATE TABLE IF NOT EXISTS flags (
 ) WITHOUT ROWID;
 """
 
+# The listening page's entry and qualification (`hdbench serve`): who came in by which
+# invitation and with which platform ids, how far they got (consented, failed the headphone
+# check, qualified, completed), and the opaque handle under which each trial was shown to them.
+PAGE_SCHEMA = """
+CREATE TABLE IF NOT EXISTS entrants (
+    participant_id TEXT PRIMARY KEY REFERENCES participants (participant_id),
+    invitation TEXT UNIQUE,
+    platform TEXT NOT NULL,
+    stage TEXT NOT NULL,
+    headphone_correct INTEGER,
+    headphone_trials INTEGER,
+    updated REAL NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS handles (
+    handle TEXT PRIMARY KEY,
+    participant_id TEXT NOT NULL REFERENCES participants (participant_id),
+    trial_id TEXT NOT NULL REFERENCES trials (trial_id)
+) WITHOUT ROWID;
+"""
+
 
 class LedgerError(HdbenchError):
     """The ledger disagrees with what is asked of it (other stimuli, a missing trial)."""
@@ -190,6 +210,7 @@ class Ledger(PeopleRecords):
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._db.executescript(PAGE_SCHEMA)
 
     def __enter__(self) -> Ledger:
         return self
@@ -439,6 +460,112 @@ class Ledger(PeopleRecords):
             "JOIN trials t ON t.trial_id = r.trial_id JOIN batches b ON b.batch_id = t.batch_id "
             "ORDER BY b.created, b.batch_id, t.position, r.answer_index"
         ).fetchall()
+
+    # The listening page (hdbench serve): entry, qualification, handles, sounds, leases -----
+
+    def add_entrant(
+        self, participant_id: str, invitation: str | None, platform: dict, user_agent: str
+    ) -> str:
+        """Register a participant who came in by `invitation` (None: a shared link) with their
+        platform ids, in one transaction; an invitation already used gives its participant."""
+        now = time.time()
+        with self._transaction():
+            if invitation is not None:
+                row = self._db.execute(
+                    "SELECT participant_id FROM entrants WHERE invitation = ?", (invitation,)
+                ).fetchone()
+                if row is not None:
+                    return row[0]
+            self._db.execute(
+                "INSERT INTO participants VALUES (?, ?, ?)",
+                (participant_id, now, user_agent[:200]),
+            )
+            self._db.execute(
+                "INSERT INTO entrants VALUES (?, ?, ?, 'consented', NULL, NULL, ?)",
+                (participant_id, invitation, json.dumps(platform, sort_keys=True), now),
+            )
+        return participant_id
+
+    def entrant(self, participant_id: str) -> tuple[str, int | None, int | None] | None:
+        """(stage, headphone answers correct, headphone trials) of a participant, or None."""
+        return self._db.execute(
+            "SELECT stage, headphone_correct, headphone_trials FROM entrants "
+            "WHERE participant_id = ?",
+            (participant_id,),
+        ).fetchone()
+
+    def set_stage(self, participant_id: str, stage: str, headphones: tuple[int, int] | None = None):
+        """Move a participant to `stage`, with their headphone score (correct, trials)."""
+        with self._transaction():
+            if headphones is not None:
+                self._db.execute(
+                    "UPDATE entrants SET headphone_correct = ?, headphone_trials = ? "
+                    "WHERE participant_id = ?",
+                    (*headphones, participant_id),
+                )
+            self._db.execute(
+                "UPDATE entrants SET stage = ?, updated = ? WHERE participant_id = ?",
+                (stage, time.time(), participant_id),
+            )
+
+    def entrants(self) -> list[tuple[str, str, str, int | None, int | None]]:
+        """(participant, invitation, platform ids as JSON, stage, headphone correct, trials)."""
+        return self._db.execute(
+            "SELECT participant_id, invitation, platform, stage, headphone_correct, "
+            "headphone_trials FROM entrants ORDER BY updated"
+        ).fetchall()
+
+    def add_handles(self, rows: Iterable[tuple[str, str, str]]) -> None:
+        """Record (handle, participant, trial): the opaque id a trial is shown under."""
+        with self._transaction():
+            self._db.executemany("INSERT OR IGNORE INTO handles VALUES (?, ?, ?)", rows)
+
+    def trial_of_handle(self, participant_id: str, handle: str) -> str | None:
+        row = self._db.execute(
+            "SELECT trial_id FROM handles WHERE handle = ? AND participant_id = ?",
+            (handle, participant_id),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def trial_sound(self, trial_id: str) -> tuple[np.ndarray, list[int] | None, tuple | None]:
+        """A trial's stimuli (num_stimuli, dim), the order they are shown in (None before it is
+        first shown) and its lease (participant, session, expires) or None."""
+        blob, dim, order = self._db.execute(
+            "SELECT t.stimuli, b.dim, t.order_shown FROM trials t "
+            "JOIN batches b ON b.batch_id = t.batch_id WHERE t.trial_id = ?",
+            (trial_id,),
+        ).fetchone()
+        lease = self._db.execute(
+            "SELECT participant_id, session_id, expires FROM leases WHERE trial_id = ?",
+            (trial_id,),
+        ).fetchone()
+        stimuli = np.frombuffer(blob, dtype=np.float64).reshape(-1, dim)
+        return stimuli, (json.loads(order) if order else None), lease
+
+    def renew_leases(self, participant_id: str, session_id: str, expires: float) -> None:
+        """Extend the participant's leases of `session_id` (those still theirs) to `expires`."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE leases SET expires = MAX(expires, ?) "
+                "WHERE participant_id = ? AND session_id = ?",
+                (expires, participant_id, session_id),
+            )
+
+    def leased_trials(self, participant_id: str) -> list[tuple[str, str, np.ndarray, list, str]]:
+        """(trial, kind, stimuli (num_stimuli, dim), order shown, screening roles or "") of every
+        trial leased to the participant, in their sessions' order."""
+        rows = self._db.execute(
+            "SELECT t.trial_id, t.kind, t.stimuli, b.dim, t.order_shown, "
+            "COALESCE(s.roles, '') FROM leases l JOIN trials t ON t.trial_id = l.trial_id "
+            "JOIN batches b ON b.batch_id = t.batch_id "
+            "LEFT JOIN screening_trials s ON s.trial_id = t.trial_id "
+            "WHERE l.participant_id = ? ORDER BY l.session_id, l.slot",
+            (participant_id,),
+        ).fetchall()
+        return [
+            (trial_id, kind, np.frombuffer(blob, np.float64).reshape(-1, dim), json.loads(order), r)
+            for trial_id, kind, blob, dim, order, r in rows
+        ]
 
     def _transaction(self):
         return _Transaction(self._db, self.path)

@@ -173,9 +173,10 @@ class PeopleRecords:
         )
 
     def screening_responses(self, participant_id: str | None = None) -> list[tuple]:
-        """(participant_id, kind, roles, answer_index, value) of screening answers."""
+        """(participant_id, trial_id, kind, roles, answer_index, value) of screening answers."""
         query = (
-            "SELECT p.participant_id, t.kind, s.roles, p.answer_index, p.value FROM responses p "
+            "SELECT p.participant_id, p.trial_id, t.kind, s.roles, p.answer_index, p.value "
+            "FROM responses p "
             "JOIN screening_trials s ON s.trial_id = p.trial_id "
             "JOIN trials t ON t.trial_id = p.trial_id"
         )
