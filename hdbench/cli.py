@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import signal
 import sys
 import threading
@@ -379,6 +380,18 @@ def add_ledger_commands(commands) -> None:
     fit.set_defaults(handler=ledger_fit_listener)
 
 
+def completion_code(text: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", text):
+        raise argparse.ArgumentTypeError(f"expected 1 to 64 letters, digits, - or _, got {text!r}")
+    return text
+
+
+def http_url(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s\"'<>]+", text):
+        raise argparse.ArgumentTypeError(f"expected an http:// or https:// address, got {text!r}")
+    return text
+
+
 def add_serve_command(commands) -> None:
     serve = commands.add_parser("serve", help="a listening page: people answer a waiting study")
     serve.add_argument("folder", type=Path, metavar="STUDY_DIR")
@@ -390,8 +403,8 @@ def add_serve_command(commands) -> None:
     serve.add_argument(
         "--lease-minutes",
         type=positive_number,
-        default=30.0,
-        help="an unanswered lease returns (30)",
+        default=10.0,
+        help="a session's trials return to the queue after this long without activity (10)",
     )
     serve.add_argument("--screening-rate", type=float, help="share of screening trials (0.1)")
     serve.add_argument(
@@ -406,6 +419,17 @@ def add_serve_command(commands) -> None:
         action="store_true",
         help="render each sound only when it is asked for, not a session's sounds ahead",
     )
+    serve.add_argument(
+        "--completion-code", type=completion_code, help="shown when a session is done (Prolific)"
+    )
+    serve.add_argument("--redirect-url", type=http_url, help="where a finished participant goes")
+    serve.add_argument(
+        "--invitations",
+        type=positive_count,
+        default=0,
+        help="enter only by one of N signed links (written to STUDY_DIR/invitations.txt)",
+    )
+    serve.add_argument("--no-headphone-check", action="store_true", help="skip the headphone check")
     add_oracle_dirs(serve)
     add_method_dirs(serve)
     serve.set_defaults(handler=serve_study)
@@ -652,7 +676,16 @@ def serve_study(args: argparse.Namespace) -> None:
         "use_all": args.use_all,
     }
     rule = screening_rule(args.folder, {k: v for k, v in given.items() if v is not None})
-    options = PageOptions(args.session_size, args.lease_minutes * 60, rule, not args.no_prefetch)
+    options = PageOptions(
+        args.session_size,
+        args.lease_minutes * 60,
+        rule,
+        prefetch=not args.no_prefetch,
+        headphone_trials=0 if args.no_headphone_check else PageOptions.headphone_trials,
+        completion_code=args.completion_code,
+        redirect_url=args.redirect_url,
+        invitations=args.invitations,
+    )
     serve(args.folder, args.host, args.port, options, args.oracles)
 
 

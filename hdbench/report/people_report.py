@@ -9,8 +9,9 @@ import pandas as pd
 
 from hdbench import files
 from hdbench.report.suite_figures import plot_listening
+from hdbench.studies.entries import entries_table
 from hdbench.studies.ledger import LEDGER_NAME, Ledger
-from hdbench.studies.people import participants_table, stored_rule
+from hdbench.studies.people import stored_rule
 
 NOTE = """# Scored by people
 
@@ -38,8 +39,8 @@ def write_people_outputs(oracle, result, folder: Path) -> list[Path]:
     ).assign(oracle=oracle.name, method=result.row["method"])
     with Ledger(folder / LEDGER_NAME) as ledger:
         rule = stored_rule(ledger)
-        people = participants_table(ledger, rule, oracle.listener.slider)
-    flagged = people[people["flagged"]] if len(people) else people
+        people = entries_table(ledger, rule, oracle.listener.slider)
+    flagged = people[people["flagged"].astype(bool)] if len(people) else people
     excluded = "\n".join(
         f"- {row.participant_id}: {row.reason} ({row.num_used} of {row.num_values} values used)"
         for row in flagged.itertuples()

@@ -1,12 +1,20 @@
-"""Stimuli as sound: the oracle's renderer, a WAV per stimulus, made on demand and cached.
+"""Stimuli as sound: the oracle's renderer, a WAV per trial's stimulus, made on demand and cached.
 
 Only an oracle whose space can be rendered to audio can be served: today the speech space of
 `vowel` oracles (`hdbench.speech`: a point → WORLD synthesis of /a/). Any other is refused.
+
+Rendering runs in a `RenderPool`: a fixed number of worker threads, one queue in which a sound a
+page asks for goes before the sounds rendered ahead of a session, one job per file however many
+ask for it, and a stop that cancels every job not yet started (the server stops it on SIGTERM).
 """
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import threading
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,6 +22,8 @@ import numpy as np
 
 from hdbench.errors import SpecError
 from hdbench.oracles import Oracle
+
+ASKED, AHEAD = 0, 1  # priorities: a sound a page waits for, a sound rendered ahead
 
 
 @dataclass(frozen=True)
@@ -39,15 +49,99 @@ def renderer_for(oracle: Oracle) -> SpeechRenderer:
     return SpeechRenderer(space)
 
 
-_rendering = threading.Lock()
+class RenderStopped(RuntimeError):
+    """The pool was stopped before this sound was rendered."""
 
 
-def cached_wav(renderer: SpeechRenderer, point: np.ndarray, folder: Path, name: str) -> Path:
-    """folder/name.wav, rendered the first time it is asked for (written atomically). One
-    rendering at a time: a page's request and its session's prefetch may ask for one file."""
-    path = folder / f"{name}.wav"
-    if not path.exists():
-        with _rendering:
-            if not path.exists():
-                renderer.write(point, path)
-    return path
+class RenderPool:
+    """`num_workers` threads rendering WAV files into `folder`, each file once (cached on disk).
+
+    `on_start(name)`, when given, is called as a render begins (a test's probe)."""
+
+    def __init__(
+        self,
+        renderer: SpeechRenderer,
+        folder: Path,
+        num_workers: int = 2,
+        on_start: Callable[[str], None] | None = None,
+    ) -> None:
+        self.renderer, self.folder, self.on_start = renderer, folder, on_start
+        self._lock = threading.Condition()
+        self._queue: list[tuple[int, int, str, np.ndarray]] = []
+        self._jobs: dict[str, Future] = {}
+        self._order = itertools.count()
+        self._stopped = False
+        self._workers = [
+            threading.Thread(target=self._work, name=f"render-{i}", daemon=True)
+            for i in range(num_workers)
+        ]
+        for worker in self._workers:
+            worker.start()
+
+    def path(self, name: str) -> Path:
+        return self.folder / f"{name}.wav"
+
+    def submit(self, name: str, point: np.ndarray, priority: int = ASKED) -> Future:
+        """A future of folder/name.wav: done at once when the file exists; a sound asked for
+        again at a higher priority moves up the queue."""
+        future: Future = Future()
+        path = self.path(name)
+        if path.exists():
+            future.set_result(path)
+            return future
+        with self._lock:
+            if self._stopped:
+                future.set_exception(RenderStopped("the server is stopping"))
+                return future
+            if name in self._jobs:
+                if priority == ASKED:
+                    heapq.heappush(self._queue, (priority, next(self._order), name, point))
+                return self._jobs[name]
+            self._jobs[name] = future
+            heapq.heappush(self._queue, (priority, next(self._order), name, point))
+            self._lock.notify()
+        return future
+
+    def _work(self) -> None:
+        while True:
+            with self._lock:
+                while not self._queue and not self._stopped:
+                    self._lock.wait()
+                if self._stopped:
+                    return
+                _, _, name, point = heapq.heappop(self._queue)
+                future = self._jobs.get(name)
+                if future is None or future.running() or future.done():
+                    continue  # a duplicate entry (moved up the queue), started already
+                future.set_running_or_notify_cancel()
+            try:
+                if self.on_start is not None:
+                    self.on_start(name)
+                path = self.path(name)
+                if not path.exists():
+                    self.renderer.write(point, path)
+                future.set_result(path)
+            except BaseException as error:
+                future.set_exception(error)
+            finally:
+                with self._lock:
+                    self._jobs.pop(name, None)
+
+    def stop(self) -> None:
+        """Start no render from now on; whoever waits for a sound not started gets
+        RenderStopped. Renders already running finish."""
+        with self._lock:
+            self._stopped = True
+            waiting = {
+                name: self._jobs[name] for _, _, name, _ in self._queue if name in self._jobs
+            }
+            self._queue.clear()
+            self._lock.notify_all()
+            for future in waiting.values():
+                if not (future.running() or future.done()):
+                    future.set_running_or_notify_cancel()
+                    future.set_exception(RenderStopped("the server is stopping"))
+
+    def join(self, timeout: float | None = None) -> None:
+        for worker in self._workers:
+            worker.join(timeout)

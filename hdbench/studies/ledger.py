@@ -567,6 +567,24 @@ class Ledger(PeopleRecords):
             for trial_id, kind, blob, dim, order, r in rows
         ]
 
+    def open_lease_session(self, participant_id: str) -> str | None:
+        """The participant's latest session holding a trial they have not answered, running or
+        lapsed (a lapsed lease nobody else took is still theirs), or None."""
+        row = self._db.execute(
+            "SELECT l.session_id FROM leases l WHERE l.participant_id = ? AND NOT EXISTS "
+            "(SELECT 1 FROM responses p WHERE p.trial_id = l.trial_id AND "
+            "p.participant_id = l.participant_id) ORDER BY l.expires DESC LIMIT 1",
+            (participant_id,),
+        ).fetchone()
+        return None if row is None else row[0]
+
+    def num_responses(self, participant_id: str) -> int:
+        """Trials the participant answered."""
+        return self._db.execute(
+            "SELECT COUNT(DISTINCT trial_id) FROM responses WHERE participant_id = ?",
+            (participant_id,),
+        ).fetchone()[0]
+
     def _transaction(self):
         return _Transaction(self._db, self.path)
 
