@@ -28,12 +28,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def neutralised(table):
     """A copy of `table` (pandas) whose text cells cannot start a spreadsheet formula."""
-    table = table.copy()
-    for column in table.select_dtypes(include="object").columns:
-        table[column] = table[column].map(
-            lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v
-        )
-    return table
+    return table.map(lambda v: "'" + v if isinstance(v, str) and v.startswith(FORMULA_START) else v)
 
 
 def csv_response(table) -> Response:

@@ -27,3 +27,45 @@ def waiting_study(folder, oracle, params=TINY) -> Study:
 @pytest.fixture
 def study(tmp_path, vowel):
     return waiting_study(tmp_path / "study", vowel)
+
+
+def qualify(client, page, body=None) -> str:
+    """A participant through consent, the headphone check (the right answers, from the server's
+    seeded key) and training: their token, ready for a session."""
+    from hdbench.serve import headphones
+
+    response = client.post("/api/participants", json=body or {"consent": True})
+    assert response.status_code == 200, response.text
+    token = response.json()["token"]
+    if response.json()["stage"] == "consented" and page.options.headphone_trials:
+        key = headphones.answer_key(
+            page.signer.secret, token.split(".")[0], page.options.headphone_trials
+        )
+        passed = client.post("/api/headphones", json={"token": token, "answers": key})
+        assert passed.json()["passed"], passed.text
+    assert client.post("/api/trained", json={"token": token}).json()["stage"] == "trained"
+    return token
+
+
+def trial_of(page, token: str, handle: str) -> str:
+    """The ledger's id of the trial shown to a participant as `handle`."""
+    return page.ledger.trial_of_handle(token.split(".")[0], handle)
+
+
+def careful_values(page, token: str, trial: dict, method_values=None) -> list[float]:
+    """What a careful listener answers to a trial the page shows (values in the order shown):
+    the reference high and the anchor low, one sound twice alike; `method_values` (or the
+    scale's middle) for a method's trial."""
+    participant_id = token.split(".")[0]
+    for trial_id, kind, _, order, roles in page.ledger.leased_trials(participant_id):
+        if page.signer.handle(participant_id, trial_id) == trial["trial_id"]:
+            break
+    else:
+        raise AssertionError(f"{trial['trial_id']} is not leased to {participant_id}")
+    if not roles:
+        return method_values or [0.5] * trial["num_sounds"]
+    first, *rest = roles.split(",")
+    if kind == "differential":  # b against a: the reference preferred, or the same
+        return [0.0 if rest[0] == first else (0.8 if rest[0] == "reference" else -0.8)]
+    by_index = [{"reference": 0.9, "anchor": 0.05, "same": 0.5}[r] for r in roles.split(",")]
+    return [by_index[i] for i in order]

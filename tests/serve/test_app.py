@@ -17,7 +17,7 @@ from hdbench.serve.app import build_app
 from hdbench.serve.server import PageOptions, open_page
 from hdbench.studies.ledger import Ledger
 from hdbench.studies.screening import ScreeningRule
-from tests.serve.conftest import waiting_study
+from tests.serve.conftest import careful_values, qualify, trial_of, waiting_study
 
 
 class Clock:
@@ -34,12 +34,6 @@ def make_client(study, **options):
     return TestClient(build_app(page)), page
 
 
-def join(client) -> str:
-    response = client.post("/api/participants", json={"consent": True})
-    assert response.status_code == 200
-    return response.json()["token"]
-
-
 def values_for(trial, value=0.5):
     return [value] * (1 if trial["kind"] in ("absolute", "differential") else 2)
 
@@ -51,7 +45,7 @@ def answer(client, token, trial, values=None, nonce="nonce-0001"):
 
 
 def test_a_participant_joins_gets_a_session_hears_and_answers(study):
-    client, _ = make_client(study, session_size=9)
+    client, page = make_client(study, session_size=9)
     assert client.get("/").status_code == 200
     assert "app.js" in client.get("/").text
     assert client.get("/static/app.js").status_code == 200
@@ -61,16 +55,18 @@ def test_a_participant_joins_gets_a_session_hears_and_answers(study):
         "step": 0.01,
         "differential_step": 0.01,
     }
-    token = join(client)
+    token = qualify(client, page)
     session = client.post("/api/session", json={"token": token}).json()
     trials = session["trials"]
-    # 9 of the method's trials and 1 screening trial (10 % of the session) in among them.
-    assert len(trials) == 10
-    assert sum(t["trial_id"].startswith("s") for t in trials) == 1
-    assert all(sorted(t["order_shown"]) == [0, 1] for t in trials)
+    # 9 of the method's trials and 1 screening trial (10 % of the session) in among them,
+    # as many as the study announces.
+    assert len(trials) == 10 == client.get("/api/study").json()["session_length"]
+    ids = [trial_of(page, token, t["trial_id"]) for t in trials]
+    assert sum(i.startswith("s") for i in ids) == 1
+    assert all(t["num_sounds"] == 2 for t in trials)
     assert client.get("/api/session", params={"token": token}).json() == session
 
-    trial = next(t for t in trials if t["trial_id"].startswith("m"))
+    trial = next(t for t, i in zip(trials, ids, strict=True) if i.startswith("m"))
     wav = client.get(f"/api/audio/{trial['trial_id']}/1", params={"token": token})
     assert wav.status_code == 200 and wav.content[:4] == b"RIFF"
     assert wav.headers["content-type"] == "audio/wav"
@@ -84,10 +80,11 @@ def test_a_participant_joins_gets_a_session_hears_and_answers(study):
         rows = ledger._db.execute(
             "SELECT answer_index, value, participant_id, nonce FROM responses "
             "WHERE trial_id = ? ORDER BY answer_index",
-            (trial["trial_id"],),
+            (trial_of(page, token, trial["trial_id"]),),
         ).fetchall()
         (order,) = ledger._db.execute(
-            "SELECT order_shown FROM trials WHERE trial_id = ?", (trial["trial_id"],)
+            "SELECT order_shown FROM trials WHERE trial_id = ?",
+            (trial_of(page, token, trial["trial_id"]),),
         ).fetchone()
     participant_id = token.split(".")[0]
     expected = [0.0, 0.0]
@@ -101,8 +98,8 @@ def test_a_participant_joins_gets_a_session_hears_and_answers(study):
 
 
 def test_every_bad_request_gets_a_4xx_with_one_line(study):
-    client, _ = make_client(study, session_size=4)
-    token, other = join(client), join(client)
+    client, page = make_client(study, session_size=4)
+    token, other = qualify(client, page), qualify(client, page)
     trials = client.post("/api/session", json={"token": token}).json()["trials"]
     theirs = client.post("/api/session", json={"token": other}).json()["trials"]
     mine = trials[0]
@@ -113,8 +110,9 @@ def test_every_bad_request_gets_a_4xx_with_one_line(study):
         (client.post("/api/session", json={"token": "p1.forged"}), 401, "token: not a"),
         (client.post("/api/session", json={}), 401, "token: not a"),
         (client.get("/api/session", params={"token": token + "x"}), 401, "token: not a"),
-        (answer(client, token, {**mine, "trial_id": "m9-999"}), 404, "no trial 'm9-999'"),
-        (answer(client, token, theirs[0]), 403, "is not leased to you"),
+        (answer(client, token, {**mine, "trial_id": "m9-999"}), 422, "trial_id: expected the id"),
+        (answer(client, token, {**mine, "trial_id": "0" * 16}), 404, "no trial '0000"),
+        (answer(client, token, theirs[0]), 404, "was shown to you"),
         (answer(client, token, mine, [0.5, 1.5]), 422, "expected values in [0, 1]"),
         (answer(client, token, mine, [0.5]), 422, "expected 2 number(s) for a paired"),
         (answer(client, token, mine, ["a", 0.5]), 422, "expected numbers"),
@@ -133,11 +131,11 @@ def test_every_bad_request_gets_a_4xx_with_one_line(study):
             422,
             "expected values in",
         ),
-        (answer(client, token, mine, None, nonce="short"), 422, "nonce: expected a string"),
+        (answer(client, token, mine, None, nonce="short"), 422, "nonce: expected 8 to 64"),
         (client.post("/api/answer", json={"token": token, "nonce": "n" * 10}), 422, "trial_id"),
-        (client.get(f"/api/audio/{theirs[0]['trial_id']}/0", params={"token": token}), 403, ""),
+        (client.get(f"/api/audio/{theirs[0]['trial_id']}/0", params={"token": token}), 404, ""),
         (client.get(f"/api/audio/{mine['trial_id']}/2", params={"token": token}), 404, "has 2"),
-        (client.get("/api/audio/zz-1/0", params={"token": token}), 404, "no trial"),
+        (client.get("/api/audio/zz-1/0", params={"token": token}), 422, "trial_id"),
         (client.get("/admin"), 403, "admin token"),
         (client.get("/admin/export.csv", params={"token": token}), 403, "admin token"),
     ]
@@ -148,19 +146,19 @@ def test_every_bad_request_gets_a_4xx_with_one_line(study):
     assert answer(client, token, mine).status_code == 200
     refused = answer(client, token, mine, nonce="another-nonce")
     assert refused.status_code == 409 and "already answered" in refused.json()["error"]
-    newcomer = join(client)
+    newcomer = qualify(client, page)
     none = client.get("/api/session", params={"token": newcomer})
     assert none.status_code == 404 and "none running" in none.json()["error"]
 
 
 def test_the_admin_pages_need_the_printed_token(study):
     client, page = make_client(study, session_size=3)
-    token = join(client)
+    token = qualify(client, page)
     trial = client.post("/api/session", json={"token": token}).json()["trials"][0]
-    answer(client, token, trial)
+    assert answer(client, token, trial, careful_values(page, token, trial)).status_code == 200
     status = client.get("/admin", params={"token": page.signer.admin_token})
     assert status.status_code == 200
-    assert "1 participants, 0 flagged" in status.text and "2 leased" in status.text
+    assert "1 participants, 0 flagged" in status.text and " leased" in status.text
     export = client.get("/admin/export.csv", params={"token": page.signer.admin_token})
     assert export.status_code == 200
     assert export.text.strip() == ""  # no rating yet: the batch has not taken the answer
@@ -172,22 +170,27 @@ def test_the_admin_pages_need_the_printed_token(study):
 
 def test_an_abandoned_lease_returns_its_trials_to_the_queue(study):
     client, page = make_client(study, session_size=5, lease_seconds=600)
-    first, second = join(client), join(client)
+    first, second = qualify(client, page), qualify(client, page)
     abandoned = client.post("/api/session", json={"token": first}).json()["trials"]
-    kept = {t["trial_id"] for t in abandoned if t["trial_id"].startswith("m")}
+    kept = {trial_of(page, first, t["trial_id"]) for t in abandoned} - {None}
+    kept = {t for t in kept if t.startswith("m")}
     before = client.post("/api/session", json={"token": second}).json()["trials"]
-    assert kept.isdisjoint(t["trial_id"] for t in before)
+    assert kept.isdisjoint(trial_of(page, second, t["trial_id"]) for t in before)
     for trial in before:  # the second participant finishes their session
-        assert answer(client, second, trial).status_code == 200
+        values = careful_values(page, second, trial)
+        assert answer(client, second, trial, values).status_code == 200
 
     page.queue.clock.now += 601
     assert client.get("/api/session", params={"token": first}).status_code == 404
     after = client.post("/api/session", json={"token": second}).json()["trials"]
-    assert kept <= {t["trial_id"] for t in after}
-    late = answer(client, first, next(t for t in abandoned if t["trial_id"] in kept))
-    assert late.status_code == 403
+    assert kept <= {trial_of(page, second, t["trial_id"]) for t in after}
+    taken = next(t for t in abandoned if trial_of(page, first, t["trial_id"]) in kept)
+    late = answer(client, first, taken)
+    assert late.status_code == 410 and "went to another listener" in late.json()["error"]
+    gone = client.get(f"/api/audio/{taken['trial_id']}/0", params={"token": first})
+    assert gone.status_code == 410
     # A late answer to an expired lease nobody else took is still welcome.
-    unclaimed = next(t for t in abandoned if t["trial_id"].startswith("s"))
+    unclaimed = next(t for t in abandoned if trial_of(page, first, t["trial_id"]).startswith("s"))
     assert answer(client, first, unclaimed).status_code == 200
 
 
@@ -195,8 +198,8 @@ def test_people_finish_a_batch_and_the_study_goes_on(tmp_path, vowel):
     """Two participants answer the 200 trials of m0 through the page; resume tells the method
     their answers (source person, rater = participant) and asks the next batch."""
     study = waiting_study(tmp_path / "study", vowel)
-    client, _ = make_client(study, session_size=30)
-    tokens = [join(client), join(client)]
+    client, page = make_client(study, session_size=30)
+    tokens = [qualify(client, page), qualify(client, page)]
     rng = np.random.default_rng(0)
     while True:
         sessions = [client.post("/api/session", json={"token": t}) for t in tokens]
@@ -204,16 +207,8 @@ def test_people_finish_a_batch_and_the_study_goes_on(tmp_path, vowel):
             break
         for token, session in zip(tokens, sessions, strict=True):
             for trial in session.json().get("trials", []):
-                if trial["trial_id"].startswith("s"):  # screening: reference high, anchor low
-                    with Ledger(study.folder / "ledger.sqlite") as ledger:
-                        (roles,) = ledger._db.execute(
-                            "SELECT roles FROM screening_trials WHERE trial_id = ?",
-                            (trial["trial_id"],),
-                        ).fetchone()
-                    by_index = [1.0 if r == "reference" else 0.0 for r in roles.split(",")]
-                    value = [by_index[i] for i in trial["order_shown"]]
-                else:
-                    value = rng.uniform(0, 1, len(trial["order_shown"])).round(2).tolist()
+                method = rng.uniform(0, 1, trial["num_sounds"]).round(2).tolist()
+                value = careful_values(page, token, trial, method)
                 assert answer(client, token, trial, value).status_code == 200
     refused = client.post("/api/session", json={"token": tokens[0]}).json()["error"]
     assert refused == "no trial is waiting for an answer now: come back later"
@@ -233,29 +228,30 @@ def test_a_flagged_participants_trials_go_to_others_and_their_answers_stay_unuse
     """The careless participant rates every sound 0: the hidden references fail, they are
     flagged, the trials they answered are leased again, and the batch takes the others'."""
     client, page = make_client(study, session_size=20)
-    careless, careful = join(client), join(client)
+    careless, careful = qualify(client, page), qualify(client, page)
     session = client.post("/api/session", json={"token": careless}).json()["trials"]
     for trial in session:
         assert answer(client, careless, trial, values_for(trial, 0.0)).status_code == 200
     with Ledger(study.folder / "ledger.sqlite") as ledger:
         (flagged, reason) = ledger._db.execute("SELECT flagged, reason FROM flags").fetchone()
     assert flagged == 1 and "hidden reference below 90%" in reason
-    answered = {t["trial_id"] for t in session if t["trial_id"].startswith("m")}
+    answered = {trial_of(page, careless, t["trial_id"]) for t in session}
+    answered = {t for t in answered if t.startswith("m")}
     again = client.post("/api/session", json={"token": careful}).json()["trials"]
-    assert answered <= {t["trial_id"] for t in again}
+    assert answered <= {trial_of(page, careful, t["trial_id"]) for t in again}
     assert "1 flagged" in client.get("/admin", params={"token": page.signer.admin_token}).text
 
 
 def test_with_use_all_a_flagged_participants_answers_count(study):
     rule = ScreeningRule(use_all=True)
-    client, _ = make_client(study, session_size=20, rule=rule)
-    careless, other = join(client), join(client)
+    client, page = make_client(study, session_size=20, rule=rule)
+    careless, other = qualify(client, page), qualify(client, page)
     session = client.post("/api/session", json={"token": careless}).json()["trials"]
     for trial in session:
         answer(client, careless, trial, values_for(trial, 0.0))
-    answered = {t["trial_id"] for t in session}
+    answered = {trial_of(page, careless, t["trial_id"]) for t in session}
     again = client.post("/api/session", json={"token": other}).json()["trials"]
-    assert answered.isdisjoint(t["trial_id"] for t in again)
+    assert answered.isdisjoint(trial_of(page, other, t["trial_id"]) for t in again)
 
 
 def test_a_study_that_cannot_be_served_is_refused_in_one_line(tmp_path, vowel):
