@@ -57,11 +57,12 @@ def careful_values(page, token: str, trial: dict, method_values=None) -> list[fl
     the reference high and the anchor low, one sound twice alike; `method_values` (or the
     scale's middle) for a method's trial."""
     participant_id = token.split(".")[0]
-    for trial_id, kind, _, order, roles in page.ledger.leased_trials(participant_id):
-        if page.signer.handle(participant_id, trial_id) == trial["trial_id"]:
-            break
-    else:
-        raise AssertionError(f"{trial['trial_id']} is not leased to {participant_id}")
+    leased = {
+        page.signer.handle(participant_id, trial_id): (kind, order, roles)
+        for trial_id, kind, _, order, roles in page.ledger.leased_trials(participant_id)
+    }
+    assert trial["trial_id"] in leased, f"{trial['trial_id']} is not leased to {participant_id}"
+    kind, order, roles = leased[trial["trial_id"]]
     if not roles:
         return method_values or [0.5] * trial["num_sounds"]
     first, *rest = roles.split(",")
