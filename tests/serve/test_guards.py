@@ -28,7 +28,7 @@ def make_client(study, **options):
 
 
 def test_a_shared_link_lets_one_address_register_only_a_few_times_a_minute(study):
-    client, page = make_client(study, entries_per_address=10)
+    client, _page = make_client(study, entries_per_address=10)
     statuses = [
         client.post("/api/participants", json={"consent": True}).status_code for _ in range(25)
     ]
@@ -72,7 +72,7 @@ def test_with_invitations_one_link_is_one_participant_however_often_it_registers
 
 
 def test_a_session_must_follow_the_headphone_check_and_training(study):
-    client, page = make_client(study)
+    client, _page = make_client(study)
     token = client.post("/api/participants", json={"consent": True}).json()["token"]
     refused = client.post("/api/session", json={"token": token})
     assert refused.status_code == 403 and "(consented)" in refused.json()["error"]
@@ -102,7 +102,7 @@ def test_a_body_over_the_limit_is_refused_before_it_is_read():
 
 
 def test_a_chunked_body_over_the_limit_is_cut_off(study):
-    client, page = make_client(study)
+    client, _page = make_client(study)
 
     def chunks():
         for _ in range(100):
@@ -213,7 +213,7 @@ def test_exports_neutralise_what_a_spreadsheet_would_run():
 
 
 def test_every_response_carries_the_security_headers(study):
-    client, page = make_client(study)
+    client, _page = make_client(study)
     for response in (
         client.get("/"),
         client.get("/static/app.js"),
