@@ -438,6 +438,16 @@ OTHERS = {
         "--host: cannot resolve 'no-such-host.invalid'",
     ),
     "serve: a folder without a study": (["serve", "{tmp}/st", "--port", "0"], "no study here"),
+    "serve: a completion code with spaces": (
+        ["serve", "{tmp}/st", "--completion-code", "=A B"],
+        "--completion-code",
+        "letters, digits",
+    ),
+    "serve: a redirect that is not http": (
+        ["serve", "{tmp}/st", "--redirect-url", "javascript:alert(1)"],
+        "--redirect-url",
+        "http:// or https://",
+    ),
     "ledger export: not a ledger": (["ledger", "export", "{tmp}/f"], "not a readable ledger"),
     "ledger export: --out a folder": (
         ["ledger", "export", "{tmp}/f", "--out", "{tmp}"],
