@@ -15,6 +15,7 @@ import secrets
 import socket
 import stat
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -181,6 +182,12 @@ def page_server(page, host: str, port: int):
     from hdbench.serve.app import build_app
 
     class PageServer(uvicorn.Server):
+        ready = threading.Event()  # set once it listens
+
+        async def startup(self, sockets=None) -> None:
+            await super().startup(sockets)
+            self.ready.set()
+
         def handle_exit(self, sig, frame) -> None:
             page.stop()
             super().handle_exit(sig, frame)
