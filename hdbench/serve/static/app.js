@@ -353,7 +353,7 @@ function renderTrial(trial) {
   next.disabled = true;
   const numSounds = trial.num_sounds;
   const names = numSounds === 1 ? ["Play"] : ["Sound A", "Sound B"];
-  $(".prompt").textContent = {
+  $("#trial .prompt").textContent = {
     absolute: "Play the sound, then rate how natural it is.",
     paired: "Play each sound, then rate how natural each one is on its own slider.",
     differential: "Play both sounds, then say which is more natural, and by how much.",
