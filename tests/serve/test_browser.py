@@ -388,6 +388,19 @@ def take_screenshots(browser, answers):
             break
         assert browser.execute_async_script(ANSWER_SESSION, answers, 1) == 1
     assert browser.execute_async_script(PREPARE, answers, 1) == 0
+    labels = browser.execute_script(
+        "return [...document.querySelectorAll('#trial input[type=range]')]"
+        ".map(i => [i.className, i.getAttribute('aria-label'), i.disabled])"
+    )
+    assert labels == [
+        ["seek", "Position in Sound A", False],
+        ["rating", "Sound A: how natural", False],
+        ["seek", "Position in Sound B", False],
+        ["rating", "Sound B: how natural", False],
+    ]  # each sound played through: seek and loop open, sliders labelled
+    assert browser.execute_script(
+        "return [...document.querySelectorAll('#trial .loop input')].every(i => !i.disabled)"
+    )
     folder = Path(os.environ.get("HDBENCH_SCREENSHOTS") or tempfile.mkdtemp())
     folder.mkdir(parents=True, exist_ok=True)
     assert browser.save_screenshot(str(folder / "listening-page.png"))
