@@ -169,6 +169,21 @@ ROWS = [
     ),
     Row("NES gradients of 10⁴ points (R = 20)", mean("test_nes_gradients_per_second")),
     Row("KDE modes of 10⁴ points (40 ratings each)", mean("test_kde_modes_per_second")),
+    Row(
+        "listening page, 200 participants at a human pace: sound latency p95",
+        extra("test_serve_200_participants_at_a_human_pace", "sound_p95"),
+        1.0,
+    ),
+    Row(
+        "… answer latency p95",
+        extra("test_serve_200_participants_at_a_human_pace", "answer_p95"),
+        0.2,
+    ),
+    Row(
+        "listening page flat out, every sound rendered afresh: time per answer",
+        extra("test_serve_flat_out_rendering_every_sound", "seconds_per_answer"),
+        1 / 50,
+    ),
 ]
 
 
