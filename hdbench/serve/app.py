@@ -95,7 +95,11 @@ class ListeningPage:
         )
         self.signer = Signer(load_secret(study.folder))
         self.renders = RenderPool(
-            renderer, study.folder / AUDIO_DIR, options.render_workers, on_render_start
+            renderer,
+            study.folder / AUDIO_DIR,
+            options.render_workers,
+            on_render_start,
+            processes=options.render_processes,
         )
         self.entries = RateLimit(options.entries_per_address, options.entries_per_minute)
         self.training = training_sounds(study.oracle.real_data, options, self.signer.secret)

@@ -3,18 +3,23 @@
 Only an oracle whose space can be rendered to audio can be served: today the speech space of
 `vowel` oracles (`hdbench.speech`: a point → WORLD synthesis of /a/). Any other is refused.
 
-Rendering runs in a `RenderPool`: a fixed number of worker threads, one queue in which a sound a
-page asks for goes before the sounds rendered ahead of a session, one job per file however many
-ask for it, and a stop that cancels every job not yet started (the server stops it on SIGTERM).
+Rendering runs in a `RenderPool`: a fixed number of workers, one queue in which a sound a page
+asks for goes before the sounds rendered ahead of a session, one job per file however many ask
+for it, and a stop that cancels every job not yet started (the server stops it on SIGTERM).
+WORLD synthesis holds Python's GIL, so the server renders in worker processes (each thread of
+the pool hands its job to one), which leaves the event loop free and uses every core.
 """
 
 from __future__ import annotations
 
 import heapq
 import itertools
+import multiprocessing
+import os
 import threading
+import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +54,29 @@ def renderer_for(oracle: Oracle) -> SpeechRenderer:
     return SpeechRenderer(space)
 
 
+_process_renderer: SpeechRenderer | None = None  # in a worker process: its renderer
+
+
+def _start_worker(renderer: SpeechRenderer, server_pid: int) -> None:
+    global _process_renderer
+    _process_renderer = renderer
+    threading.Thread(target=_exit_with, args=(server_pid,), daemon=True).start()
+
+
+def _exit_with(server_pid: int) -> None:
+    """End this worker when the server is gone (killed with SIGKILL: nobody told it)."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            os._exit(0)
+
+
+def _render_in_worker(point: np.ndarray, path: Path) -> Path:
+    return _process_renderer.write(point, path)
+
+
 class RenderStopped(RuntimeError):
     """The pool was stopped before this sound was rendered."""
 
@@ -56,7 +84,8 @@ class RenderStopped(RuntimeError):
 class RenderPool:
     """`num_workers` threads rendering WAV files into `folder`, each file once (cached on disk).
 
-    `on_start(name)`, when given, is called as a render begins (a test's probe)."""
+    `on_start(name)`, when given, is called as a render begins (a test's probe); with
+    `processes`, each render runs in one of `num_workers` worker processes."""
 
     def __init__(
         self,
@@ -64,8 +93,19 @@ class RenderPool:
         folder: Path,
         num_workers: int = 2,
         on_start: Callable[[str], None] | None = None,
+        processes: bool = False,
     ) -> None:
         self.renderer, self.folder, self.on_start = renderer, folder, on_start
+        self._processes = (
+            ProcessPoolExecutor(
+                num_workers,
+                mp_context=multiprocessing.get_context("forkserver"),
+                initializer=_start_worker,
+                initargs=(renderer, os.getpid()),
+            )
+            if processes
+            else None
+        )
         self._lock = threading.Condition()
         self._queue: list[tuple[int, int, str, np.ndarray]] = []
         self._jobs: dict[str, Future] = {}
@@ -118,7 +158,11 @@ class RenderPool:
                 if self.on_start is not None:
                     self.on_start(name)
                 path = self.path(name)
-                if not path.exists():
+                if path.exists():
+                    pass
+                elif self._processes is not None:
+                    self._processes.submit(_render_in_worker, point, path).result()
+                else:
                     self.renderer.write(point, path)
                 future.set_result(path)
             except BaseException as error:
@@ -141,7 +185,11 @@ class RenderPool:
                 if not (future.running() or future.done()):
                     future.set_running_or_notify_cancel()
                     future.set_exception(RenderStopped("the server is stopping"))
+        if self._processes is not None:  # the renders running finish; the workers then exit
+            self._processes.shutdown(wait=False)
 
     def join(self, timeout: float | None = None) -> None:
         for worker in self._workers:
             worker.join(timeout)
+        if self._processes is not None:
+            self._processes.shutdown(wait=False, cancel_futures=True)

@@ -16,7 +16,7 @@ import socket
 import stat
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +51,7 @@ class PageOptions:
     entries_per_minute: int = 120  # and from everywhere
     max_body: int = 16 * 1024  # bytes
     render_workers: int = 2
+    render_processes: bool = False  # render in worker processes (serve does: WORLD holds the GIL)
 
 
 def require_web() -> None:
@@ -168,7 +169,7 @@ def options_line(options: PageOptions) -> str:
 def serve(folder: Path, host: str, port: int, options, oracle_dirs=()) -> None:
     os.umask(0o077)  # every file the server writes (sounds, the ledger's journal): owner only
     owner_only(folder)
-    page = open_page(folder, options, oracle_dirs)
+    page = open_page(folder, replace(options, render_processes=True), oracle_dirs)
     announce(page, folder, host, port)
     page_server(page, host, port).run()
 
