@@ -180,7 +180,7 @@ ROWS = [
         0.2,
     ),
     Row(
-        "listening page flat out, every sound rendered afresh: time per answer",
+        "listening page flat out, every sound rendered afresh: time per answer (first to last)",
         extra("test_serve_flat_out_rendering_every_sound", "seconds_per_answer"),
         1 / 50,
     ),

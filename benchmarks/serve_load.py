@@ -164,6 +164,7 @@ class Participant(threading.Thread):
         self.acknowledged: list[tuple[str, str, str]] = []  # (participant, handle, nonce)
         self.answer_latencies: list[float] = []  # s, per acknowledged answer, retries included
         self.sound_latencies: list[float] = []
+        self.acknowledged_at: list[float] = []  # time.monotonic() of each acknowledgement
         self.lapsed = 0
         self.error: BaseException | None = None
 
@@ -225,6 +226,7 @@ class Participant(threading.Thread):
             return
         assert status == 200, data
         self.answer_latencies.append(time.perf_counter() - started)
+        self.acknowledged_at.append(time.monotonic())
         self.acknowledged.append((participant_id, handle, body["nonce"]))
         with self.tally.lock:
             self.tally.answers += 1
@@ -336,6 +338,9 @@ def run_load(
     acknowledged = [a for p in participants for a in p.acknowledged]
     answers = [t for p in participants for t in p.answer_latencies]
     sounds = [t for p in participants for t in p.sound_latencies]
+    times = sorted(t for p in participants for t in p.acknowledged_at)
+    # From the first answer to the last: the server's rate once everyone is in.
+    steady = (len(times) - 1) / (times[-1] - times[0]) if len(times) > 1 else float("nan")
     return {
         "participants": num_participants,
         "acknowledged": len(acknowledged),
@@ -349,6 +354,7 @@ def run_load(
         "hoarder": hoarded,
         "seconds": round(elapsed, 1),
         "answers_per_second": round(len(acknowledged) / elapsed, 1),
+        "steady_answers_per_second": round(steady, 1),
         "answer_p50_ms": percentile_ms(answers, 50),
         "answer_p95_ms": percentile_ms(answers, 95),
         "sound_p50_ms": percentile_ms(sounds, 50),
