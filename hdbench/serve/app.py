@@ -41,6 +41,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from hdbench.experiments.run import LEDGER_NAME
+from hdbench.experiments.study import Study
 from hdbench.rng import named_generator
 from hdbench.serve import headphones
 from hdbench.serve.admin import admin_routes
@@ -51,7 +52,6 @@ from hdbench.serve.tokens import Signer, load_secret
 from hdbench.studies.ledger import Ledger
 from hdbench.studies.people import AnswerError, PeopleQueue, Session
 from hdbench.studies.screening import anchor_points
-from hdbench.experiments.study import Study
 
 STATIC = Path(__file__).parent / "static"
 AUDIO_DIR = "audio"

@@ -126,23 +126,6 @@ class PeopleRecords:
             (trial_id,),
         ).fetchone()
 
-    def trial_stimuli(self, trial_id: str) -> tuple[bytes, int]:
-        """(stimuli as float64 bytes, dim) of a trial."""
-        return self._db.execute(
-            "SELECT t.stimuli, b.dim FROM trials t JOIN batches b ON b.batch_id = t.batch_id "
-            "WHERE t.trial_id = ?",
-            (trial_id,),
-        ).fetchone()
-
-    def trial_to_play(self, trial_id: str) -> tuple[str | None, int, str | None] | None:
-        """(order_shown JSON, number of sounds, lessee) of a trial, or None."""
-        return self._db.execute(
-            "SELECT t.order_shown, LENGTH(t.stimuli) / 8 / b.dim, l.participant_id FROM trials t "
-            "JOIN batches b ON b.batch_id = t.batch_id "
-            "LEFT JOIN leases l ON l.trial_id = t.trial_id WHERE t.trial_id = ?",
-            (trial_id,),
-        ).fetchone()
-
     def num_batches(self, stream: str) -> int:
         return self._db.execute(
             "SELECT COUNT(*) FROM batches WHERE stream = ?", (stream,)
