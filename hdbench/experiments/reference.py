@@ -39,6 +39,12 @@ REFERENCE_METRICS = (
     "mean_true_d",
 )
 NUM_STANDARD_ERRORS = 4.0
+#: Metrics that are shares of particles, reference points or grid cells: their seed-to-seed sd is
+#: 0 where every seed gives the same share (a precision of 1), though one particle more or less
+#: is within chance.
+SHARES = ("prdc_precision", "prdc_recall", "escaped_share", "grid_coverage")
+#: Metrics that count whole units (modes): their mean over seeds moves in steps of 1 / seeds.
+COUNTS = ("modes_captured",)
 
 
 def sweep_hash(sweep: SweepSpec) -> str:
@@ -60,10 +66,30 @@ def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
     table["sd"] = table["sd"].fillna(0.0)
     # The small floor absorbs rounding when a metric does not vary across seeds at all.
     spread = NUM_STANDARD_ERRORS * table["sd"] / np.sqrt(table["num_seeds"])
-    table["tolerance"] = spread + 1e-6 * (1.0 + table["mean"].abs())
+    floors = [
+        resolution(*row, sweep.num_eval_samples)
+        for row in table[["metric", "mean", "num_seeds"]].itertuples(index=False)
+    ]
+    table["tolerance"] = np.maximum(spread, floors) + 1e-6 * (1.0 + table["mean"].abs())
     table["direction"] = table["metric"].map(direction)
     table["sweep_hash"] = sweep_hash(sweep)
     return table
+
+
+def resolution(metric: str, mean: float, num_seeds: int, num_particles: int) -> float:
+    """The least tolerance a metric's mean over `num_seeds` runs can have, whatever the sd seen.
+
+    A share over N = seeds × particles indicators has a standard error of √(p(1 − p)/N), with p
+    taken one pseudo-count in from 0 and 1 (Laplace) so that a share seen at 1 in every seed
+    still allows the misses N draws can hide; four of them, as for the sd. A count (modes)
+    allows one unit in one seed. Other metrics: 0."""
+    if metric in SHARES:
+        total = num_seeds * num_particles
+        share = (mean * total + 1.0) / (total + 2.0)
+        return NUM_STANDARD_ERRORS * float(np.sqrt(share * (1.0 - share) / total))
+    if metric in COUNTS:
+        return 1.0 / num_seeds
+    return 0.0
 
 
 def regressions(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -> list[str]:

@@ -6,7 +6,7 @@ import pytest
 
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import read_sweep
-from hdbench.experiments.reference import read_reference, regressions
+from hdbench.experiments.reference import read_reference, regressions, resolution
 
 SWEEP = read_sweep("reference")
 
@@ -46,3 +46,14 @@ def test_a_reference_from_another_sweep_is_stale(tmp_path):
     assert regressions(runs, read_reference(), changed) == [
         "reference: made from another benchmarks/reference.toml; run `make reference`"
     ]
+
+
+def test_a_share_or_count_that_never_varied_still_allows_what_chance_hides():
+    """A precision of 1 at every seed (sd 0) admits one particle less in one seed of 3 × 200,
+    not a tenth of them; a count of 8 modes at every seed admits one mode lost in one seed,
+    not two."""
+    one_less = 1 / 600
+    assert resolution("prdc_precision", 1.0, 3, 200) > one_less
+    assert resolution("prdc_precision", 1.0, 3, 200) < 0.1 / 3
+    assert resolution("modes_captured", 8.0, 3, 200) == pytest.approx(1 / 3)
+    assert resolution("mmd2", 0.01, 3, 200) == 0.0
