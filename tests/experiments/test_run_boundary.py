@@ -146,12 +146,11 @@ def test_a_half_written_ledger_in_a_run_folder_is_moved_aside_and_the_run_redone
     assert moved == ["ledger", "state"]
 
 
-def test_a_method_that_ignores_eval_samples_gets_an_error_row(monkeypatch):
-    """Scored particles are as many as the run asks for: a method returning its own count
-    (here the real data's 100 points, not the 20 asked for) is an error, not a score."""
+def with_samples(monkeypatch, change) -> None:
+    """Every method resolved by the run hands back `change(samples, problem)` as its samples."""
     from hdbench.experiments import run
 
-    class OwnCount:
+    class Changed:
         def __init__(self, method):
             self.method, self.Params = method, method.Params
             self.description, self.reference = method.description, False
@@ -161,10 +160,16 @@ def test_a_method_that_ignores_eval_samples_gets_an_error_row(monkeypatch):
 
         def finish(self, params, problem, state):
             output = self.method.finish(params, problem, state)
-            return dataclasses.replace(output, samples=problem.real_data)
+            return dataclasses.replace(output, samples=change(output.samples, problem))
 
     resolve = run.resolve_method
-    monkeypatch.setattr(run, "resolve_method", lambda name: OwnCount(resolve(name)))
+    monkeypatch.setattr(run, "resolve_method", lambda name: Changed(resolve(name)))
+
+
+def test_a_method_that_ignores_eval_samples_gets_an_error_row(monkeypatch):
+    """Scored particles are as many as the run asks for: a method returning its own count
+    (here the real data's 100 points, not the 20 asked for) is an error, not a score."""
+    with_samples(monkeypatch, lambda samples, problem: problem.real_data)
     spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY, num_eval_samples=20)
     row = execute(spec).row
     assert row["status"] == "error"
@@ -173,24 +178,13 @@ def test_a_method_that_ignores_eval_samples_gets_an_error_row(monkeypatch):
 
 def test_a_run_whose_particles_ran_off_is_diverged_and_keeps_its_scores(monkeypatch):
     """A fifth of the particles 30 units out (far beyond the box, nowhere near overflowing)."""
-    from hdbench.experiments import run
 
-    class RunsOff:
-        def __init__(self, method):
-            self.method, self.Params = method, method.Params
-            self.description, self.reference = method.description, False
+    def run_off(samples, problem):
+        moved = samples.copy()
+        moved[: len(moved) // 5] += 30.0
+        return moved
 
-        def __getattr__(self, name):
-            return getattr(self.method, name)
-
-        def finish(self, params, problem, state):
-            output = self.method.finish(params, problem, state)
-            samples = output.samples.copy()
-            samples[: len(samples) // 5] += 30.0
-            return dataclasses.replace(output, samples=samples)
-
-    resolve = run.resolve_method
-    monkeypatch.setattr(run, "resolve_method", lambda name: RunsOff(resolve(name)))
+    with_samples(monkeypatch, run_off)
     spec = RunSpec(oracle="paper_like", method="data_diffusion", params=TINY, num_eval_samples=20)
     row = execute(spec).row
     assert row["status"] == "diverged"
