@@ -181,7 +181,13 @@ def draw_modes(params: ModesParams, truth: Acceptability, where: str) -> np.ndar
         nearest, distance = nearest_modes(x, modes)
         return np.isin(nearest, chosen) & (distance <= radius)
 
-    return rejection(lambda size: truth.sample(size, rng), keep, params.num, where)
+    try:
+        return rejection(lambda size: truth.sample(size, rng), keep, params.num, where)
+    except SpecError as error:
+        raise SpecError(
+            f"{error}: the target puts almost no mass near modes {params.modes} "
+            "(real_data.modes) as the acceptability lists them (acceptability.modes)"
+        ) from None
 
 
 REAL_DATA_KINDS.add("gaussian", RealDataKind(GaussianParams, draw_gaussian))
