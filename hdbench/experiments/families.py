@@ -132,7 +132,8 @@ def brackets_of(folder: Path, oracles: Sequence[Oracle], num_samples: int) -> pd
     wanted = {(o.name, o.fingerprint) for o in oracles}
     if not stored.empty:
         have = set(zip(stored["oracle"], stored["fingerprint"], strict=True))
-        if wanted <= have and set(stored["num_samples"]) == {num_samples}:
+        sizes = set(stored.loc[stored["bracket"] != "real_data", "num_samples"])
+        if wanted <= have and sizes == {num_samples}:
             return stored[stored["oracle"].isin({o.name for o in oracles})]
     notify(f"brackets of {len(oracles)} generated oracles (floor, real data, ceiling)")
     return run_oracle_suite(folder, oracles, num_samples)

@@ -99,7 +99,7 @@ def paired_table(
     parts = []
     for metric in metrics:
         frame = runs[["oracle", "method", "seed", "reference", "status"]].copy()
-        frame["value"] = runs[metric] if metric in runs else np.nan
+        frame["value"] = runs.get(metric, np.nan)
         frame["gap"] = gaps(runs, brackets, metric)
         medians = frame[frame["method"].isin(baselines)].groupby("method")["gap"].median()
         if medians.dropna().empty:
