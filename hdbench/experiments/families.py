@@ -27,12 +27,13 @@ from hdbench.experiments.executor import notify, prepare, run_specs
 from hdbench.experiments.oracle_suite import run_oracle_suite
 from hdbench.experiments.plan import BENCHMARKS_DIR, SweepSpec
 from hdbench.experiments.scaling import write_oracle_specs
+from hdbench.metrics import METRICS, TruthContext
+from hdbench.metrics.headline import HEADLINE_METRICS
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.oracles.generated import FAMILY_NAMES, generate_spec, oracle_name
 from hdbench.oracles.spec import UserModel, read_toml, validate
 from hdbench.report.families import (
-    INTERIM_PAIR,
     family_markdown,
     oracle_shapes,
     paired_table,
@@ -62,7 +63,7 @@ class FamilySuite(UserModel):
         return [oracle_name(self.family, seed) for seed in seeds]
 
     def report_metrics(self) -> list[str]:
-        return list(self.metrics) if self.metrics is not None else list(INTERIM_PAIR)
+        return list(self.metrics) if self.metrics is not None else list(HEADLINE_METRICS)
 
     def definition(self) -> dict[str, Any]:
         """What the results folder holds: the family's oracles and how runs are scored; not the
@@ -117,14 +118,50 @@ def run_families(
     specs = sweep.runs(dirs)
     prepare(specs, folder, n_jobs, scheduler, suite.definition(), dirs)
     oracles = [load_oracle(name, dirs) for name in suite.oracle_names()]
-    brackets = brackets_of(folder, oracles, suite.num_eval_samples)
+    brackets = brackets_of(folder, oracles, suite.num_eval_samples, suite.report_metrics())
     runs = run_specs(specs, folder, dirs, n_jobs, scheduler, retry_errors, suite.definition())
+    runs = complete_rows(folder, runs, oracles, suite.report_metrics())
     return write_family_report(folder, runs, brackets, oracles, suite.report_metrics())
 
 
-def brackets_of(folder: Path, oracles: Sequence[Oracle], num_samples: int) -> pd.DataFrame:
-    """The oracles' floors and ceilings: stored ones when they are of today's oracles and of
-    sets of `num_samples`, else computed (`run_oracle_suite`) and stored."""
+def complete_rows(
+    folder: Path, runs: pd.DataFrame, oracles: Sequence[Oracle], metrics: Sequence[str]
+) -> pd.DataFrame:
+    """`runs` with every metric of `metrics` filled in: a finished run whose row was stored
+    before a metric existed gets it from its stored samples (with the truth context its run was
+    scored with), and its row is stored again. Returns the updated table."""
+    todo = runs.index[runs["status"] == "ok"]
+    by_name = {oracle.name: oracle for oracle in oracles}
+    missing = [m for m in metrics if m not in runs or runs.loc[todo, m].isna().any()]
+    if not missing:
+        return runs
+    stored = store.stored_rows(folder)
+    updated = 0
+    for name, group in runs.loc[todo].groupby("oracle"):
+        context = TruthContext.build(by_name[name].truth, by_name[name].real_data)
+        wanted = [m for m in missing if METRICS[m].applies(context)]
+        for index, row in group.iterrows():
+            absent = [m for m in wanted if m not in runs or pd.isna(row.get(m))]
+            samples = store.read_run_array(folder, row, "samples") if absent else None
+            if samples is None:
+                continue
+            record = stored[row["run_id"]]
+            for metric in absent:
+                record[metric] = float(METRICS[metric].fn(samples, context))
+                runs.loc[index, metric] = record[metric]
+            store.write_row(record, folder)
+            updated += 1
+    if updated:
+        notify(f"{updated} rows scored by {', '.join(missing)} from their stored samples")
+        store.write_table(store.read_rows(folder), folder, "runs")
+    return runs
+
+
+def brackets_of(
+    folder: Path, oracles: Sequence[Oracle], num_samples: int, metrics: Sequence[str]
+) -> pd.DataFrame:
+    """The oracles' floors and ceilings: stored ones when they are of today's oracles, of sets
+    of `num_samples`, and hold `metrics`; else computed (`run_oracle_suite`) and stored."""
     try:
         stored = store.read_table(folder / "oracles", "brackets")
     except (OSError, ValueError):
@@ -133,7 +170,7 @@ def brackets_of(folder: Path, oracles: Sequence[Oracle], num_samples: int) -> pd
     if not stored.empty:
         have = set(zip(stored["oracle"], stored["fingerprint"], strict=True))
         sizes = set(stored.loc[stored["bracket"] != "real_data", "num_samples"])
-        if wanted <= have and sizes == {num_samples}:
+        if wanted <= have and sizes == {num_samples} and set(metrics) <= set(stored["metric"]):
             return stored[stored["oracle"].isin({o.name for o in oracles})]
     notify(f"brackets of {len(oracles)} generated oracles (floor, real data, ceiling)")
     return run_oracle_suite(folder, oracles, num_samples)

@@ -25,8 +25,6 @@ from hdbench.metrics.metric import metric_info
 from hdbench.oracles import Oracle
 from hdbench.report.tables import ARROWS
 
-#: The metrics the report pairs on until the headline pair is defined.
-INTERIM_PAIR = ("mmd2", "grid_coverage")
 #: Dimension groups of the breakdown tables.
 DIM_GROUPS = ((2, 3), (4, 5), (6, 8))
 PAIRED_COLUMNS = [

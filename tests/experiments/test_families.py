@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pandas as pd
 
 from hdbench.cli import main
@@ -44,6 +46,12 @@ def test_families_runs_resumes_and_reports_each_method_against_the_best_baseline
     assert len(paired) == 2 * 2 * 2  # (method other than the baseline) × pairs × metrics
     rows = sorted((folder / "rows").glob("*.json"))
     stamps = [row.stat().st_mtime_ns for row in rows]
-    capsys.readouterr()
     assert main(args) == 0  # again: every run is skipped
     assert [row.stat().st_mtime_ns for row in rows] == stamps
+    # A row stored before a metric existed gets it from the run's stored samples, as scored.
+    first = json.loads(rows[0].read_text())
+    rows[0].write_text(json.dumps({k: v for k, v in first.items() if k != "energy_distance"}))
+    capsys.readouterr()
+    assert main(args) == 0
+    assert "1 rows scored by energy_distance from their stored samples" in capsys.readouterr().err
+    assert json.loads(rows[0].read_text())["energy_distance"] == first["energy_distance"]
