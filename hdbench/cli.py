@@ -251,6 +251,11 @@ def build_parser() -> argparse.ArgumentParser:
         "file", nargs="?", default="families", help="a families file in benchmarks/ or a path"
     )
     families.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    families.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report the runs finished so far (e.g. while another process runs)",
+    )
     add_parallel_options(families)
     add_retry_option(families)
     add_method_dirs(families)
@@ -793,7 +798,7 @@ def run_families_command(args: argparse.Namespace) -> int:
     from hdbench.experiments.store import read_table
 
     suite = read_family_suite(args.file)
-    run_families(suite, args.out, args.jobs, args.scheduler, retry_errors=args.retry_errors)
+    run_families(suite, args.out, args.jobs, args.scheduler, args.retry_errors, args.report_only)
     folder = args.out / suite.name
     print((folder / "families.md").read_text())
     print(f"wrote {folder}")

@@ -8,7 +8,7 @@ suite), so a run that is stopped and started again skips every finished run. The
 each method with the best ratings-free method on each (oracle, seed) (`hdbench.report.families`)
 by each metric of `metrics` (default: the headline pair).
 
-    hdbench families [benchmarks/families.toml] [--out results] [--jobs N]
+    hdbench families [benchmarks/families.toml] [--out results] [--jobs N] [--report-only]
 """
 
 from __future__ import annotations
@@ -108,9 +108,11 @@ def run_families(
     n_jobs: int = -1,
     scheduler: str | None = None,
     retry_errors: bool = False,
+    report_only: bool = False,
 ) -> pd.DataFrame:
     """Run the suite into out/NAME (resuming what is there) and write its report; returns the
-    paired table (one row per method, metric, oracle and seed)."""
+    paired table (one row per method, metric, oracle and seed). With `report_only`, nothing
+    is run: the report covers the runs finished so far."""
     folder = out / suite.name
     oracle_dir = write_family_oracles(suite, folder / "oracles" / "specs")
     dirs = (oracle_dir,)
@@ -119,7 +121,13 @@ def run_families(
     prepare(specs, folder, n_jobs, scheduler, suite.definition(), dirs)
     oracles = [load_oracle(name, dirs) for name in suite.oracle_names()]
     brackets = brackets_of(folder, oracles, suite.num_eval_samples, suite.report_metrics())
-    runs = run_specs(specs, folder, dirs, n_jobs, scheduler, retry_errors, suite.definition())
+    if report_only:
+        stored = store.read_rows(folder)
+        wanted = {spec.run_id for spec in specs}
+        runs = stored[stored["run_id"].isin(wanted)].reset_index(drop=True)
+        notify(f"report of the {len(runs)} of {len(specs)} runs finished")
+    else:
+        runs = run_specs(specs, folder, dirs, n_jobs, scheduler, retry_errors, suite.definition())
     runs = complete_rows(folder, runs, oracles, suite.report_metrics())
     return write_family_report(folder, runs, brackets, oracles, suite.report_metrics())
 

@@ -48,6 +48,11 @@ def test_families_runs_resumes_and_reports_each_method_against_the_best_baseline
     stamps = [row.stat().st_mtime_ns for row in rows]
     assert main(args) == 0  # again: every run is skipped
     assert [row.stat().st_mtime_ns for row in rows] == stamps
+    (folder / "families.md").unlink()
+    capsys.readouterr()
+    assert main([*args, "--report-only"]) == 0
+    assert "report of the 6 of 6 runs finished" in capsys.readouterr().err
+    assert (folder / "families.md").read_text() == report
     # A row stored before a metric existed gets it from the run's stored samples, as scored.
     first = json.loads(rows[0].read_text())
     rows[0].write_text(json.dumps({k: v for k, v in first.items() if k != "energy_distance"}))
