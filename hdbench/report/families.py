@@ -5,7 +5,8 @@ the ceiling (the mean over exact target sample sets of the same size), in the me
 direction, floored at the ceiling's own standard deviation: below that, a sample set cannot be
 told from exact samples. The **ratio** is the baseline's gap over the method's: 3 means three
 times closer to the truth. The baseline is the best ratings-free competitor (every one of its
-runs spent 0 ratings) by median gap over the family, chosen per metric.
+runs spent 0 ratings) by median gap over the pairs every such method finished, chosen per
+metric.
 
 Per method and metric: the pairs, the win rate (ratio > 1; a tie, both at the floor, counts a
 half), the median ratio, the Wilcoxon signed-rank test of the log ratios (two-sided, scipy) and
@@ -99,16 +100,16 @@ def paired_table(
         frame = runs[["oracle", "method", "seed", "reference", "status"]].copy()
         frame["value"] = runs.get(metric, np.nan)
         frame["gap"] = gaps(runs, brackets, metric)
-        medians = frame[frame["method"].isin(baselines)].groupby("method")["gap"].median()
-        if medians.dropna().empty:
+        best = best_baseline(frame, baselines)
+        if best is None:
             continue
-        best = str(medians.idxmin())
         base = frame[frame["method"] == best].set_index(["oracle", "seed"])
         keys = pd.MultiIndex.from_frame(frame[["oracle", "seed"]])
         frame["baseline"] = best
         frame["baseline_value"] = base["value"].reindex(keys).to_numpy()
         baseline_gap = base["gap"].reindex(keys).to_numpy()
-        frame["ratio"] = baseline_gap / frame["gap"].to_numpy()
+        with np.errstate(invalid="ignore"):  # inf / inf: the baseline's run failed too
+            frame["ratio"] = baseline_gap / frame["gap"].to_numpy()
         frame["metric"] = metric
         parts.append(frame[frame["method"] != best])
     if not parts:
@@ -116,6 +117,16 @@ def paired_table(
     paired = pd.concat(parts, ignore_index=True).merge(shapes, on="oracle", how="left")
     paired = paired[np.isfinite(paired["ratio"])]  # drops what does not apply, and lost baselines
     return paired[PAIRED_COLUMNS].reset_index(drop=True)
+
+
+def best_baseline(frame: pd.DataFrame, baselines: Sequence[str]) -> str | None:
+    """The baseline of least median gap over the (oracle, seed) pairs that every baseline has
+    finished (so that one run on easy oracles only cannot look best); None without such pairs."""
+    gaps = frame[frame["method"].isin(baselines)].pivot_table(
+        index=["oracle", "seed"], columns="method", values="gap", aggfunc="first"
+    )
+    common = gaps.dropna()
+    return None if common.empty else str(common.median().idxmin())
 
 
 def signed_rank_summary(ratios: np.ndarray) -> dict[str, float]:
@@ -210,7 +221,7 @@ def family_markdown(summary: pd.DataFrame, paired: pd.DataFrame, runs: pd.DataFr
     for by, title in (("shape", "shape"), ("dims", "dimension")):
         table = breakdown(paired, by)
         lines += ["", f"## By {title}: win rate · median ratio", ""]
-        groups = list(dict.fromkeys(table[by]))
+        groups = sorted(set(table[by]), key=str)
         lines += [
             "| method | metric | " + " | ".join(map(str, groups)) + " |",
             "|---" * (len(groups) + 2) + "|",

@@ -114,3 +114,17 @@ def test_the_report_and_figure_show_every_method_by_shape_and_dimension(tmp_path
     assert set(breakdown(paired, "dims")["dims"]) == {"2-3", "4-5", "6-8"}
     path = plot_family(paired, summary, tmp_path / "families.png")
     assert path.stat().st_size > 10_000
+
+
+def test_the_best_baseline_is_chosen_on_the_pairs_every_baseline_finished():
+    """A baseline with runs on the easiest oracles only is not thereby the best."""
+    base = np.linspace(0.1, 0.4, PAIRS)
+    partial = np.full(PAIRS, np.nan)
+    partial[:6] = base[:6] * 1.5  # worse than kde where both ran, but only on the easy pairs
+    runs = table(
+        {"kde": base, "partial": partial, "learner": base / 2},
+        {"kde": 0, "partial": 0, "learner": 1},
+    )
+    runs = runs[runs["mmd2"].notna() | (runs["method"] != "partial")]
+    summary = summary_table(paired_table(runs, BRACKETS, SHAPES, ["mmd2"])).set_index("method")
+    assert (summary["baseline"] == "kde").all()
