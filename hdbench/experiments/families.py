@@ -26,6 +26,7 @@ from hdbench.experiments import store
 from hdbench.experiments.executor import notify, prepare, run_specs
 from hdbench.experiments.oracle_suite import run_oracle_suite
 from hdbench.experiments.plan import BENCHMARKS_DIR, SweepSpec
+from hdbench.experiments.run import escape_status
 from hdbench.experiments.scaling import write_oracle_specs
 from hdbench.metrics import METRICS, TruthContext
 from hdbench.metrics.headline import HEADLINE_METRICS
@@ -135,28 +136,33 @@ def run_families(
 def complete_rows(
     folder: Path, runs: pd.DataFrame, oracles: Sequence[Oracle], metrics: Sequence[str]
 ) -> pd.DataFrame:
-    """`runs` with every metric of `metrics` filled in: a finished run whose row was stored
-    before a metric existed gets it from its stored samples (with the truth context its run was
-    scored with), and its row is stored again. Returns the updated table."""
-    todo = runs.index[runs["status"] == "ok"]
-    by_name = {oracle.name: oracle for oracle in oracles}
-    missing = [m for m in metrics if m not in runs or runs.loc[todo, m].isna().any()]
+    """`runs` with every metric of `metrics` and the escaped share filled in: a finished run
+    whose row was stored before a metric existed gets it from its stored samples, scored as a
+    run is today (its seed's truth context; `diverged` when its particles left the target's
+    region), and its row is stored again. Returns the updated table."""
+    wanted = [*metrics, "escaped_share"]
+    finished = runs.index[runs["status"] == "ok"]
+    missing = [m for m in wanted if m not in runs or runs.loc[finished, m].isna().any()]
     if not missing:
         return runs
+    by_name = {oracle.name: oracle for oracle in oracles}
     stored = store.stored_rows(folder)
     updated = 0
-    for name, group in runs.loc[todo].groupby("oracle"):
-        context = TruthContext.build(by_name[name].truth, by_name[name].real_data)
-        wanted = [m for m in missing if METRICS[m].applies(context)]
+    for (name, seed), group in runs.loc[finished].groupby(["oracle", "seed"]):
+        oracle = by_name[name]
+        context = TruthContext.build(oracle.truth, oracle.real_data, seed=int(seed))
+        applicable = [m for m in missing if METRICS[m].applies(context)]
         for index, row in group.iterrows():
-            absent = [m for m in wanted if m not in runs or pd.isna(row.get(m))]
+            absent = [m for m in applicable if m not in runs or pd.isna(row.get(m))]
             samples = store.read_run_array(folder, row, "samples") if absent else None
             if samples is None:
                 continue
             record = stored[row["run_id"]]
-            for metric in absent:
-                record[metric] = float(METRICS[metric].fn(samples, context))
-                runs.loc[index, metric] = record[metric]
+            record.update({m: float(METRICS[m].fn(samples, context)) for m in absent})
+            if "escaped_share" in absent:
+                record.update(escape_status(record["escaped_share"]))
+            for key in [*absent, "status", "error"]:
+                runs.loc[index, key] = record.get(key)
             store.write_row(record, folder)
             updated += 1
     if updated:
