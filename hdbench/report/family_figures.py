@@ -12,8 +12,10 @@ from hdbench.metrics.metric import metric_info
 from hdbench.report.style import plt
 from hdbench.report.tables import ARROWS
 
-#: Where a failed run's pair is drawn, as a ratio: below every measured one.
-FAILED_AT = 1e-3
+#: Ratios drawn, beyond which they are drawn at the edge; a failed run's pair is drawn (×) at
+#: FAILED_AT, left of every measured one.
+SHOWN = (1e-4, 1e4)
+FAILED_AT = 3e-5
 SHAPE_MARKERS = {"bumps": "o", "curved": "^"}
 
 
@@ -39,9 +41,18 @@ def plot_family(paired: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path
         stats = summary[summary["metric"] == metric].set_index("method")
         for y, method in enumerate(order):
             mine = rows[rows["method"] == method]
-            ratios = np.where(mine["ratio"] > 0, mine["ratio"], FAILED_AT)
+            failed = (mine["ratio"] == 0).to_numpy()
+            ratios = np.clip(mine["ratio"].to_numpy(dtype=float), *SHOWN)
+            ax.scatter(
+                np.full(failed.sum(), FAILED_AT),
+                y + jitter.uniform(-0.25, 0.25, failed.sum()),
+                marker="x",
+                c="#c0392b",
+                s=18,
+                linewidths=1,
+            )
             for shape, marker in SHAPE_MARKERS.items():
-                chosen = (mine["shape"] == shape).to_numpy()
+                chosen = ((mine["shape"] == shape).to_numpy()) & ~failed
                 ax.scatter(
                     ratios[chosen],
                     y + jitter.uniform(-0.25, 0.25, chosen.sum()),
@@ -66,6 +77,7 @@ def plot_family(paired: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path
                 )
         ax.axvline(1.0, c="0.4", ls="--", lw=1)
         ax.set_xscale("log")
+        ax.set_xlim(FAILED_AT / 2, SHOWN[1] * 2)
         ax.set_yticks(range(len(order)))
         ax.set_yticklabels(
             [f"{m} (ref.)" if bool(stats["reference"].get(m, False)) else m for m in order]
@@ -89,8 +101,15 @@ def plot_family(paired: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path
         fraction=0.03,
     )
     bar.set_label("dimension")
-    axes[0][0].legend(handles=handles, loc="lower left", fontsize=9, frameon=True)
-    fig.suptitle("win rate at the right; bar: median; failed runs at 10⁻³", fontsize=10)
+    handles.append(plt.Line2D([], [], marker="x", ls="none", c="#c0392b", label="failed run"))
+    fig.legend(
+        handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.04), ncol=3, fontsize=9
+    )
+    fig.suptitle(
+        "win rate at the right; bar: median; ×: a failed run (error, diverged); ratios beyond "
+        "10^±4 at the edge",
+        fontsize=10,
+    )
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
