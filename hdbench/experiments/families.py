@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import pandas as pd
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, field_validator
 
 from hdbench.errors import SpecError
 from hdbench.evaluation import NUM_EVAL_SAMPLES
@@ -58,6 +58,16 @@ class FamilySuite(UserModel):
         None, description="the metrics the report pairs on; default: the headline pair"
     )
     num_eval_samples: int = Field(NUM_EVAL_SAMPLES, ge=MIN_SAMPLES)
+
+    @field_validator("metrics")
+    @classmethod
+    def _known_metrics(cls, metrics: list[str] | None) -> list[str] | None:
+        for metric in metrics or []:
+            if metric not in METRICS:
+                raise ValueError(
+                    f"expected registered metrics ({', '.join(METRICS)}), got {metric!r}"
+                )
+        return metrics
 
     def oracle_names(self) -> list[str]:
         seeds = range(self.first_seed, self.first_seed + self.num_oracles)

@@ -60,3 +60,12 @@ def test_families_runs_resumes_and_reports_each_method_against_the_best_baseline
     assert main(args) == 0
     assert "1 rows scored by energy_distance from their stored samples" in capsys.readouterr().err
     assert json.loads(rows[0].read_text())["energy_distance"] == first["energy_distance"]
+
+
+def test_a_families_file_naming_an_unknown_metric_is_one_line(tmp_path, capsys):
+    suite = tmp_path / "bad.toml"
+    suite.write_text('methods = ["real_kde"]\nmetrics = ["ksd"]\n')
+    assert main(["families", str(suite), "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"hdbench: error: {suite}: metrics: expected")
+    assert err[0].endswith("got 'ksd'") and not (tmp_path / "bad").exists()
