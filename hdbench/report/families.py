@@ -5,8 +5,8 @@ the ceiling (the mean over exact target sample sets of the same size), in the me
 direction, floored at the ceiling's own standard deviation: below that, a sample set cannot be
 told from exact samples. The **ratio** is the baseline's gap over the method's: 3 means three
 times closer to the truth. The baseline is the best ratings-free competitor (every one of its
-runs spent 0 ratings) by median gap over the pairs every such method finished, chosen per
-metric.
+runs spent 0 ratings) of best mean rank among them over the pairs all of them finished, chosen
+per metric.
 
 Per method and metric: the pairs, the win rate (ratio > 1; a tie, both at the floor, counts a
 half), the median ratio, the Wilcoxon signed-rank test of the log ratios (two-sided, scipy) and
@@ -120,13 +120,18 @@ def paired_table(
 
 
 def best_baseline(frame: pd.DataFrame, baselines: Sequence[str]) -> str | None:
-    """The baseline of least median gap over the (oracle, seed) pairs that every baseline has
-    finished (so that one run on easy oracles only cannot look best); None without such pairs."""
+    """The baseline of best mean rank among the baselines over the (oracle, seed) pairs every
+    one of them finished (gaps of different oracles are not on one scale, their ranks are; and
+    one run on easy oracles only cannot look best), ties broken by median gap; None without
+    such pairs."""
     gaps = frame[frame["method"].isin(baselines)].pivot_table(
         index=["oracle", "seed"], columns="method", values="gap", aggfunc="first"
     )
     common = gaps.dropna()
-    return None if common.empty else str(common.median().idxmin())
+    if common.empty:
+        return None
+    order = pd.DataFrame({"rank": common.rank(axis=1).mean(), "gap": common.median()})
+    return str(order.sort_values(["rank", "gap"]).index[0])
 
 
 def signed_rank_summary(ratios: np.ndarray) -> dict[str, float]:
