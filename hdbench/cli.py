@@ -779,10 +779,10 @@ def parameter_names(method: str) -> set[str]:
 
 def generate_oracle(args: argparse.Namespace) -> None:
     from hdbench.experiments.preflight import check_output_file
-    from hdbench.experiments.store import write_text
+    from hdbench.experiments.scaling import to_toml
+    from hdbench.files import write_text
     from hdbench.oracles import load_oracle
     from hdbench.oracles.generated import generate_spec
-    from hdbench.experiments.scaling import to_toml
 
     spec = generate_spec(args.family, args.seed)
     path = args.out / f"{spec['name']}.toml"

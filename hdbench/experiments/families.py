@@ -20,8 +20,8 @@ from typing import Any, Literal
 import pandas as pd
 from pydantic import ConfigDict, Field, field_validator
 
+from hdbench import files
 from hdbench.errors import SpecError
-from hdbench.evaluation import NUM_EVAL_SAMPLES
 from hdbench.experiments import store
 from hdbench.experiments.executor import notify, prepare, run_specs
 from hdbench.experiments.oracle_suite import run_oracle_suite
@@ -33,7 +33,7 @@ from hdbench.metrics.headline import HEADLINE_METRICS
 from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.oracles.generated import FAMILY_NAMES, generate_spec, oracle_name
-from hdbench.oracles.spec import UserModel, read_toml, validate
+from hdbench.protocol import NUM_EVAL_SAMPLES
 from hdbench.report.families import (
     family_markdown,
     oracle_shapes,
@@ -41,6 +41,7 @@ from hdbench.report.families import (
     summary_table,
 )
 from hdbench.report.family_figures import plot_family
+from hdbench.validation import UserModel, read_toml, validate
 
 
 class FamilySuite(UserModel):
@@ -213,6 +214,6 @@ def write_family_report(
     summary = summary_table(paired)
     store.write_table(paired, folder, "paired")
     store.write_table(summary, folder, "family_summary")
-    store.write_text(family_markdown(summary, paired, runs), folder / "families.md")
+    files.write_text(family_markdown(summary, paired, runs), folder / "families.md")
     plot_family(paired, summary, store.figure_path(folder / "figures", "families"))
     return paired

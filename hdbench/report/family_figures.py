@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from hdbench.files import save_figure
 from hdbench.metrics.metric import metric_info
 from hdbench.report.style import plt
 from hdbench.report.tables import ARROWS
@@ -32,7 +33,11 @@ def plot_family(paired: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path
         .tolist()
     )
     fig, axes = plt.subplots(
-        1, len(metrics), figsize=(5.2 * len(metrics) + 1, 0.45 * len(order) + 1.8), squeeze=False
+        1,
+        len(metrics),
+        figsize=(5.2 * len(metrics) + 1.5, 0.45 * len(order) + 2.2),
+        squeeze=False,
+        layout="constrained",
     )
     colour = plt.get_cmap("viridis")
     jitter = np.random.default_rng(0)
@@ -97,19 +102,14 @@ def plot_family(paired: pd.DataFrame, summary: pd.DataFrame, path: Path) -> Path
     bar = fig.colorbar(
         plt.cm.ScalarMappable(norm=plt.Normalize(2, 8), cmap=colour),
         ax=axes[0].tolist(),
-        pad=0.06,
         fraction=0.03,
     )
     bar.set_label("dimension")
     handles.append(plt.Line2D([], [], marker="x", ls="none", c="#c0392b", label="failed run"))
-    fig.legend(
-        handles=handles, loc="upper center", bbox_to_anchor=(0.45, -0.04), ncol=3, fontsize=9
-    )
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=9)
     fig.suptitle(
         "win rate at the right; bar: median; ×: a failed run (error, diverged); ratios beyond "
         "10^±4 at the edge",
         fontsize=10,
     )
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return save_figure(fig, path, dpi=110)

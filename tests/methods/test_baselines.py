@@ -5,15 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from hdbench.methods.base import ReferenceProblem
-from hdbench.protocol import Problem
-from hdbench.methods.plugins import resolve_method
 from hdbench.estimators.blur import (
     best_scale,
     blur_log_likelihood,
     leave_one_out_log_likelihood,
 )
+from hdbench.methods.base import ReferenceProblem
+from hdbench.methods.plugins import resolve_method
 from hdbench.oracles import load_oracle
+from hdbench.protocol import Problem
 from hdbench.rng import named_generator
 
 

@@ -99,7 +99,7 @@ def test_directions_that_are_not_orthogonal_are_one_line():
 def test_exact_score_anneals_only_where_the_smoothed_score_is_closed_form():
     """Bent bumps' smoothed score costs 1,024 evaluations of D a point: exact_score's `auto`
     keeps plain Langevin with their closed-form score."""
-    from hdbench.algorithms.exact_score import ExactScoreParams
+    from hdbench.methods.exact_score import ExactScoreParams
     from hdbench.samplers.plain_langevin import PlainLangevinSampler
 
     assert not bent_bump(2).closed_form_smoothing
