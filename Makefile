@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: setup test docs dist bench bench-quick discovery sweep frontier scaling reference lint format perf clean
+.PHONY: setup test docs dist bench bench-quick discovery families sweep frontier scaling reference lint format perf clean
 
 setup: $(STAMP)
 
@@ -53,6 +53,11 @@ bench-quick: $(STAMP)
 
 discovery: $(STAMP)
 	$(BIN)/hdbench bench --suite discovery --out $(RESULTS)
+
+# Every method on 20 generated discovery oracles × 3 seeds, against the ratings-free baselines;
+# resumable (finished runs are skipped). Hours on 2 cores; not part of `make test`.
+families: $(STAMP)
+	$(BIN)/hdbench families benchmarks/families.toml --out $(RESULTS)
 
 reference: $(STAMP)
 	$(BIN)/hdbench reference

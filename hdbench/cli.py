@@ -49,7 +49,7 @@ T = TypeVar("T")
 EXIT_FAILED_RUNS = 1
 EXIT_BAD_INPUT = 2
 #: Commands that can redo the runs whose rows say `error`.
-RETRY = ("sweep", "bench")
+RETRY = ("sweep", "bench", "families")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -130,6 +130,7 @@ def checked_option(
 #: `--jobs`: a count ≥ 1, or -1 for every core.
 jobs_count = checked_option(int, lambda v: v >= 1 or v == -1, "a count ≥ 1, or -1 for every core")
 positive_count = checked_option(int, lambda v: v >= 1, "a count ≥ 1")
+non_negative_count = checked_option(int, lambda v: v >= 0, "an integer ≥ 0")
 #: NaN and infinity are not.
 positive_number = checked_option(float, lambda v: math.isfinite(v) and v > 0, "a finite number > 0")
 port_number = checked_option(int, lambda v: 0 <= v <= 65535, "a port number from 0 to 65535")
@@ -173,6 +174,15 @@ def build_parser() -> argparse.ArgumentParser:
     show.add_argument("--out", type=Path, help="PNG to write (default: results/oracles/NAME.png)")
     add_oracle_dirs(show)
     show.set_defaults(handler=show_oracle)
+    generate = oracle_commands.add_parser(
+        "generate", help="write the spec of a generated discovery oracle (a family's member)"
+    )
+    generate.add_argument("family", help="bumps, curved or discovery")
+    generate.add_argument("--seed", type=non_negative_count, required=True, help="family seed")
+    generate.add_argument(
+        "--out", type=Path, default=Path("results") / "oracles", help="folder of the spec"
+    )
+    generate.set_defaults(handler=generate_oracle)
 
     run = commands.add_parser("run", help="run one method on one oracle and score it")
     run.add_argument("--oracle", required=True, help="oracle name or spec file")
@@ -233,6 +243,23 @@ def build_parser() -> argparse.ArgumentParser:
     add_oracle_dirs(bench)
     add_method_dirs(bench)
     bench.set_defaults(handler=run_bench)
+
+    families = commands.add_parser(
+        "families", help="every method on generated oracles, against the ratings-free baselines"
+    )
+    families.add_argument(
+        "file", nargs="?", default="families", help="a families file in benchmarks/ or a path"
+    )
+    families.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    families.add_argument(
+        "--report-only",
+        action="store_true",
+        help="run nothing: report the runs finished so far (e.g. while another process runs)",
+    )
+    add_parallel_options(families)
+    add_retry_option(families)
+    add_method_dirs(families)
+    families.set_defaults(handler=run_families_command)
 
     speech = commands.add_parser("speech", help="listen to the speech space")
     speech_commands = speech.add_subparsers(dest="speech_command", required=True)
@@ -748,6 +775,34 @@ def parameter_names(method: str) -> set[str]:
 
     fields = resolve_method(method).Params.model_fields
     return set(fields) | {field.alias for field in fields.values() if field.alias}
+
+
+def generate_oracle(args: argparse.Namespace) -> None:
+    from hdbench.experiments.preflight import check_output_file
+    from hdbench.experiments.scaling import to_toml
+    from hdbench.files import write_text
+    from hdbench.oracles import load_oracle
+    from hdbench.oracles.generated import generate_spec
+
+    spec = generate_spec(args.family, args.seed)
+    path = args.out / f"{spec['name']}.toml"
+    check_output_file(path, "--out")
+    write_text(to_toml(spec), path)
+    oracle = load_oracle(path)
+    print(f"{oracle.name}: {oracle.spec.description}")
+    print(f"wrote {path}")
+
+
+def run_families_command(args: argparse.Namespace) -> int:
+    from hdbench.experiments.families import read_family_suite, run_families
+    from hdbench.experiments.store import read_table
+
+    suite = read_family_suite(args.file)
+    run_families(suite, args.out, args.jobs, args.scheduler, args.retry_errors, args.report_only)
+    folder = args.out / suite.name
+    print((folder / "families.md").read_text())
+    print(f"wrote {folder}")
+    return failed_runs_exit(read_table(folder, "runs"), "families")
 
 
 def run_bench(args: argparse.Namespace) -> int:

@@ -7,6 +7,9 @@ from hdbench.methods import (  # noqa: F401
     humandiffusion_iter,
     humandiffusion_ms,
     humangan,
+    real_kde,
+    real_resampled,
+    tuned_blur,
 )
 from hdbench.methods.base import METHODS
 from hdbench.protocol import MethodOutput, MethodParams

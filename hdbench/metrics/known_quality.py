@@ -20,15 +20,17 @@ The functions take any truth with exact samples, generated ones included.
 from __future__ import annotations
 
 import numpy as np
-from scipy.special import logsumexp
 
+from hdbench.estimators.blur import (
+    best_scale,
+    blur_log_likelihood,
+    blurred,
+    leave_one_out_log_likelihood,
+)
 from hdbench.oracles.acceptability import Acceptability, nearest_modes
 
 #: Blurs of the real data, in length scales of the truth.
 BLUR_MULTIPLES = (0.25, 0.5, 1.0, 2.0, 4.0)
-#: Candidate bandwidths of the blurs tuned on the truth or on the real data, geometric, in units
-#: of the real data's overall sd: from a hundredth to four times it.
-CANDIDATE_BANDWIDTHS = np.geomspace(0.01, 4.0, 40)
 #: Exact samples that judge the candidate blurs of `truth_tuned_blur_scale`.
 NUM_TUNING_SAMPLES = 2000
 
@@ -38,57 +40,22 @@ def resampled(points: np.ndarray, num: int, rng: np.random.Generator) -> np.ndar
     return points[rng.integers(len(points), size=num)]
 
 
-def blurred(points: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
-    """points (n, dim) + N(0, scale² I): shape (n, dim)."""
-    return points + scale * rng.standard_normal(points.shape)
-
-
-def kde_log_likelihood(
-    centres: np.ndarray, points: np.ndarray, bandwidths: np.ndarray
-) -> np.ndarray:
-    """Mean log-density of points (n, dim) under the Gaussian KDE of centres (m, dim), for each
-    bandwidth (b,): shape (b,). Computed in log space, so far points cost a finite amount."""
-    dim = centres.shape[1]
-    squared = (
-        np.sum(points**2, axis=1)[:, None]
-        + np.sum(centres**2, axis=1)[None]
-        - 2 * points @ centres.T
-    )
-    squared = np.maximum(squared, 0.0)
-    scores = []
-    for h in bandwidths:
-        log_kernel = -squared / (2 * h**2) - dim * np.log(h) - 0.5 * dim * np.log(2 * np.pi)
-        scores.append(np.mean(logsumexp(log_kernel, axis=1) - np.log(len(centres))))
-    return np.asarray(scores)
-
-
-def candidate_bandwidths(real_data: np.ndarray) -> np.ndarray:
-    """CANDIDATE_BANDWIDTHS times the real data's root mean variance: shape (40,)."""
-    return CANDIDATE_BANDWIDTHS * float(np.sqrt(np.mean(np.var(real_data, axis=0))))
-
-
 def kde_bandwidth(real_data: np.ndarray) -> float:
-    """The KDE bandwidth that maximises the leave-one-out likelihood of the real data (m, dim)
-    among `candidate_bandwidths`: chosen without the truth."""
-    dim = real_data.shape[1]
-    candidates = candidate_bandwidths(real_data)
-    squared = np.sum((real_data[:, None] - real_data[None]) ** 2, axis=-1)
-    np.fill_diagonal(squared, np.inf)
-    scores = [
-        np.mean(logsumexp(-squared / (2 * h**2), axis=1)) - dim * np.log(h) for h in candidates
-    ]
-    return float(candidates[int(np.argmax(scores))])
+    """The KDE bandwidth that maximises the leave-one-out likelihood of the real data (m, dim),
+    as the `real_kde` baseline chooses it: without the truth."""
+    centres = np.unique(real_data, axis=0)
+    return best_scale(lambda h: leave_one_out_log_likelihood(centres, h), centres)
 
 
 def truth_tuned_blur_scale(
     truth: Acceptability, real_data: np.ndarray, rng: np.random.Generator
 ) -> float:
-    """The blur of the real data (m, dim) that explains the truth best: the bandwidth among
-    `candidate_bandwidths` whose KDE gives NUM_TUNING_SAMPLES exact samples the highest mean
-    log-density, i.e. the least KL(p_D ‖ blur). What no isotropic blur of the real data beats."""
+    """The blur of the real data (m, dim) that explains the truth best, as the `tuned_blur`
+    reference chooses it: the scale whose blur gives NUM_TUNING_SAMPLES exact samples the highest
+    mean log-density, i.e. the least KL(p_D ‖ blur). What no isotropic blur of the real data
+    beats."""
     exact = truth.sample(NUM_TUNING_SAMPLES, rng)
-    candidates = candidate_bandwidths(real_data)
-    return float(candidates[int(np.argmax(kde_log_likelihood(real_data, exact, candidates)))])
+    return best_scale(lambda h: blur_log_likelihood(exact, real_data, h), real_data)
 
 
 def heaviest_mode_moved(truth: Acceptability, num: int, rng: np.random.Generator) -> np.ndarray:

@@ -5,4 +5,12 @@ from hdbench.registry import Registry
 
 ACCEPTABILITY_KINDS: Registry[type[Acceptability]] = Registry("acceptability kind")
 
-from hdbench.oracles.kinds import gaussian, mixture, plateau, python_callable, ring, vowel  # noqa: E402, F401
+from hdbench.oracles.kinds import (  # noqa: E402, F401
+    gaussian,
+    mixture,
+    plateau,
+    python_callable,
+    ring,
+    twisted,
+    vowel,
+)
