@@ -166,3 +166,17 @@ def on_page_markdown(markdown: str, page, config, files) -> str:
         return MARKERS[match.group(1)]()
 
     return re.sub(r"^<!-- (" + "|".join(MARKERS) + r") -->$", generated, markdown, flags=re.M)
+
+
+def on_files(files, config):
+    """The committed result figures (results/reference/**.png) as files of the site, under the
+    same paths, so that the pages show what the README shows."""
+    from pathlib import Path
+
+    from mkdocs.structure.files import File
+
+    root = Path(config["config_file_path"]).parent
+    for path in sorted((root / "results" / "reference").rglob("*.png")):
+        uri = path.relative_to(root).as_posix()
+        files.append(File.generated(config, uri, abs_src_path=str(path)))
+    return files

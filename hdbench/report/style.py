@@ -68,22 +68,33 @@ def __getattr__(name: str) -> Any:
 
 def legend_above(fig, handles: list, labels: list[str], title: str | None = None) -> None:
     """A figure legend centred above the panels, in as many columns as fit the figure's width
-    (the figure widened when even one column does not), and the panels laid out below it."""
+    or its title's (the figure widened when even that does not fit), and the panels laid out
+    below it."""
     renderer = fig.canvas.get_renderer()
-    for columns in range(len(labels), 0, -1):
-        legend = fig.legend(
+
+    def place(columns: int, with_title: bool):
+        return fig.legend(
             handles,
             labels,
             loc="upper center",
             bbox_to_anchor=(0.5, 1.0),
             ncol=columns,
-            title=title,
+            title=title if with_title else None,
             frameon=False,
         )
-        box = legend.get_window_extent(renderer)
-        if box.width <= 0.97 * fig.bbox.width or columns == 1:
-            break
+
+    heading = place(1, True) if title else None
+    room = max(0.97 * fig.bbox.width, heading.get_window_extent(renderer).width if title else 0)
+    if heading is not None:
+        heading.remove()
+    for columns in range(len(labels), 0, -1):
+        legend = place(columns, False)
+        fits = legend.get_window_extent(renderer).width <= room
         legend.remove()
+        if fits or columns == 1:
+            break
+    legend = place(columns, True)
+    box = legend.get_window_extent(renderer)
     if box.width > 0.97 * fig.bbox.width:
         fig.set_figwidth(box.width / fig.dpi / 0.97)
     top = 1.0 - (box.height + 0.05 * fig.dpi) / fig.bbox.height
