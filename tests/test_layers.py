@@ -1,6 +1,6 @@
 """The package's layers: no import runs back up them, and no package imports itself round a
-cycle. The order is the README's *Layout*; every import counts, inside functions and
-TYPE_CHECKING blocks too."""
+cycle. The order is the one docs/design.md shows under *Layers*; every import counts, inside
+functions and TYPE_CHECKING blocks too."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def layer_of(unit: str) -> int:
     for index, layer in enumerate(LAYERS):
         if unit in layer:
             return index
-    raise AssertionError(f"hdbench.{unit} is in no layer: add it to LAYERS and the README")
+    raise AssertionError(f"hdbench.{unit} is in no layer: add it to LAYERS and docs/design.md")
 
 
 def test_every_unit_has_a_layer():
@@ -111,9 +111,9 @@ def test_no_package_cycle():
     assert cycles == []
 
 
-def test_the_readme_shows_the_layers():
-    """The README's diagram (the first code block under *Layers*) lists them lowest first."""
-    readme = (ROOT.parent / "README.md").read_text()
+def test_the_docs_show_the_layers():
+    """The design page's diagram (the first code block under *Layers*) lists them lowest first."""
+    readme = (ROOT.parent / "docs" / "design.md").read_text()
     section = readme[readme.index("### Layers") :]
     start = section.index("```") + 3
     diagram = section[start : section.index("```", start)].split()

@@ -36,7 +36,8 @@ def test_a_method_that_never_stops_is_held_to_the_default_cap(oracle, monkeypatc
 
 def test_the_default_cap_is_the_documented_one():
     assert (
-        f"{DEFAULT_BUDGET:,} ratings" in (run.Path(__file__).parents[2] / "README.md").read_text()
+        f"{DEFAULT_BUDGET:,} ratings"
+        in (run.Path(__file__).parents[2] / "docs" / "how-to" / "method.md").read_text()
     )
 
 

@@ -300,7 +300,7 @@ def test_the_guard_finds_a_panel_or_the_truth_behind_what_a_method_is_handed(ora
             guard._check(problem_of(oracle), leak)
 
 
-def test_the_readme_shows_the_example_method_as_it_is():
-    readme = (EXAMPLE_METHODS.parents[1] / "README.md").read_text()
+def test_the_docs_show_the_example_method_as_it_is():
+    readme = (EXAMPLE_METHODS.parents[1] / "docs" / "how-to" / "method.md").read_text()
     source = (EXAMPLE_METHODS / "random_walk.py").read_text()
     assert source[source.index("import numpy as np") :] in readme
