@@ -185,9 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=generate_oracle)
 
     run = commands.add_parser("run", help="run one method on one oracle and score it")
-    run.add_argument("--oracle", required=True, help="oracle name or spec file")
+    run.add_argument("--oracle", help="oracle name or spec file (required unless --replay)")
     run.add_argument(
-        "--method", required=True, help="a method's name, or package.module:Class (your own)"
+        "--method",
+        help="a method's name, or package.module:Class (your own; required unless --replay)",
     )
     run.add_argument(
         "--set",
@@ -196,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a method parameter, e.g. --set R=10 --set lambda=0.1",
     )
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=int, help="default 0 (with --replay: the ledger's)")
     run.add_argument("--budget", type=int, help="most ratings the method may spend")
     add_eval_samples(run)
     run.add_argument("--out", type=Path, help="run folder (default: results/runs/ORACLE-METHOD-ID)")
@@ -204,7 +205,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay",
         type=Path,
         metavar="LEDGER",
-        help="answer every trial from this ledger (a study's ledger.sqlite), not from a panel",
+        help="answer every trial from this ledger (a run's or study's ledger.sqlite), not from "
+        "a panel; the oracle, method, parameters and seed are the ledger's unless given",
     )
     add_oracle_dirs(run)
     add_method_dirs(run)
@@ -568,12 +570,36 @@ def show_oracle(args: argparse.Namespace) -> None:
 
 def run_one(args: argparse.Namespace) -> int:
     from hdbench.experiments import pipelines
-    from hdbench.oracles import load_oracle
 
-    oracle = load_oracle(args.oracle, args.oracles)
-    spec = run_spec_of(args, oracle, "run")
+    if args.replay is not None:
+        spec, oracle = replayed_run_spec(args)
+    else:
+        from hdbench.oracles import load_oracle
+
+        for option, value in (("--oracle", args.oracle), ("--method", args.method)):
+            if value is None:
+                raise SpecError(f"{option}: required (or --replay LEDGER, which names it)")
+        oracle = load_oracle(args.oracle, args.oracles)
+        spec = run_spec_of(args, oracle, "run")
     result, folder = pipelines.run_one(spec, oracle, args.out, args.replay)
     return print_run(oracle, result, folder)
+
+
+def replayed_run_spec(args: argparse.Namespace):
+    """The spec and oracle of the run `--replay` recorded; the options given are checked
+    against it."""
+    from hdbench.experiments.plan import parse_assignments
+    from hdbench.experiments.replay import replayed_spec
+
+    given = {
+        "oracle": args.oracle,
+        "method": args.method,
+        "seed": args.seed,
+        "budget": args.budget,
+        "params": parse_assignments(args.set),
+        **eval_samples(args),
+    }
+    return replayed_spec(args.replay, given, args.oracles)
 
 
 def run_spec_of(args: argparse.Namespace, oracle, where: str):
@@ -587,7 +613,7 @@ def run_spec_of(args: argparse.Namespace, oracle, where: str):
         "oracle": oracle.name,
         "method": args.method,
         "params": parse_assignments(args.set),
-        "seed": args.seed,
+        "seed": 0 if args.seed is None else args.seed,
         "budget": args.budget,
         **eval_samples(args),
     }

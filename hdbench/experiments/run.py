@@ -311,6 +311,8 @@ def proceed(
 
 
 STATE_DIR = "state"
+#: The ledger meta key under which a run records its spec, parameters resolved (`--replay`).
+RUN_SPEC_KEY = "run_spec"
 
 
 def open_ledger(folder: Path, redo: bool) -> Ledger:
@@ -360,6 +362,8 @@ def open_streams(
             "give another folder (--out) or remove this one"
         )
     ledger.set_meta("run_id", spec.run_id)
+    params = plan.params.model_dump(by_alias=True, mode="json")
+    ledger.set_meta(RUN_SPEC_KEY, {**spec.model_dump(mode="json"), "params": params})
     ledger.set_meta("slider", [slider.low, slider.high])
     ledger.set_meta("panel_seeds", panel_seeds(spec, oracle))
     streams = {

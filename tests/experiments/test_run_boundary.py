@@ -65,26 +65,37 @@ def test_wall_time_is_the_methods_own_and_metric_time_apart():
     assert row["wall_time"] > 0 and row["metric_time"] > 0
 
 
-def test_a_replay_of_a_ledger_gives_the_same_samples_and_a_missing_trial_is_named(tmp_path, capsys):
+def test_a_replay_takes_the_run_from_its_ledger_and_a_disagreement_is_one_line(tmp_path, capsys):
     sets = [f"--set={k}={v}" for k, v in HD_TINY.items()]
-    args = [
-        "run",
-        "--oracle",
-        "paper_like",
-        "--method",
-        "humandiffusion",
-        "--eval-samples=20",
-        *sets,
-    ]
-    assert main([*args, "--out", str(tmp_path / "a")]) == 0
-    ledger = tmp_path / "a" / "ledger.sqlite"
-    assert main([*args, "--out", str(tmp_path / "b"), "--replay", str(ledger)]) == 0
+    args = ["--oracle", "paper_like", "--method", "humandiffusion", "--eval-samples=20", *sets]
+    assert main(["run", *args, "--seed", "3", "--out", str(tmp_path / "a")]) == 0
+    ledger = str(tmp_path / "a" / "ledger.sqlite")
+    # Nothing but the ledger: its oracle, method, parameters, seed and sizes are the run's.
+    assert main(["run", "--replay", ledger, "--out", str(tmp_path / "b")]) == 0
     first, again = (np.load(tmp_path / d / "samples.npy") for d in ("a", "b"))
     np.testing.assert_array_equal(first, again)
     capsys.readouterr()
-    main([*args, "--seed", "1", "--out", str(tmp_path / "c"), "--replay", str(ledger)])
-    out = capsys.readouterr().out
-    assert "error LedgerError" in out and "asks for trial m0-0 with other stimuli" in out
+    disagreements = {
+        "--seed": ["--seed", "1"],
+        "--set R": ["--set", "R=3"],
+        "--method": ["--method", "data_diffusion"],
+        "--oracle": ["--oracle", "ring_of_8"],
+    }
+    for option, given in disagreements.items():
+        out = tmp_path / option.replace(" ", "_")
+        code = main(["run", "--replay", ledger, *given, "--out", str(out)])
+        captured = capsys.readouterr()
+        assert code == 2, option
+        assert captured.out == "" and not out.exists(), option
+        (line,) = captured.err.splitlines()
+        assert line.startswith(f"hdbench: error: {option}: the replayed ledger's run has"), line
+        assert f"leave {option} out" in line
+
+
+def test_a_run_without_oracle_or_method_and_no_replay_is_refused(capsys):
+    assert main(["run", "--method", "humandiffusion"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--oracle: required (or --replay LEDGER" in line
 
 
 def test_a_replay_of_a_ledger_without_the_batch_names_the_trial(tmp_path):
