@@ -569,8 +569,6 @@ def show_oracle(args: argparse.Namespace) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
-    from hdbench.experiments import pipelines
-
     if args.replay is not None:
         spec, oracle = replayed_run_spec(args)
     else:
@@ -581,6 +579,8 @@ def run_one(args: argparse.Namespace) -> int:
                 raise SpecError(f"{option}: required (or --replay LEDGER, which names it)")
         oracle = load_oracle(args.oracle, args.oracles)
         spec = run_spec_of(args, oracle, "run")
+    from hdbench.experiments import pipelines  # the runner: once the spec is known good
+
     result, folder = pipelines.run_one(spec, oracle, args.out, args.replay)
     return print_run(oracle, result, folder)
 
@@ -606,7 +606,7 @@ def run_spec_of(args: argparse.Namespace, oracle, where: str):
     """The validated run spec of `--method`, `--set`, `--seed`, `--budget` and `--eval-samples`
     on `oracle`."""
     from hdbench.experiments.plan import parse_assignments
-    from hdbench.experiments.run import RunSpec
+    from hdbench.experiments.run_spec import RunSpec
     from hdbench.validation import validate
 
     fields = {
@@ -644,13 +644,14 @@ def print_run(oracle, result, folder: Path) -> int:
 
 
 def study_start(args: argparse.Namespace) -> None:
-    from hdbench.experiments.preflight import check_output
-    from hdbench.experiments.run import RunPlan
-    from hdbench.experiments.study import Study
     from hdbench.oracles import load_oracle
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = run_spec_of(args, oracle, "study")
+    from hdbench.experiments.preflight import check_output  # the runner: once the spec is good
+    from hdbench.experiments.run import RunPlan
+    from hdbench.experiments.study import Study
+
     RunPlan.build(spec, oracle)  # before the folder is made
     check_output(args.folder, "DIR")
     proceed_study(Study.create(args.folder, spec, oracle), wait=False)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from hdbench.errors import SpecError
-from hdbench.experiments.run import RUN_SPEC_KEY, RunPlan, RunSpec
+from hdbench.experiments.run_spec import RUN_SPEC_KEY, RunSpec
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.studies.ledger import Ledger
 from hdbench.validation import validate
@@ -78,6 +78,8 @@ def replayed_spec(
         )
     spec = spec.for_oracle(oracle)
     check_params(spec, given.get("params") or {})
+    from hdbench.experiments.run import RunPlan  # the runner: once the spec is known good
+
     return RunPlan.build(spec, oracle).spec, oracle
 
 

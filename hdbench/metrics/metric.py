@@ -20,6 +20,7 @@ import numpy as np
 
 from hdbench.errors import SpecError
 from hdbench.metrics.context import TruthContext
+from hdbench.protocol import MIN_SAMPLES
 from hdbench.registry import Registry
 
 #: "higher"/"lower": larger/smaller is better; "one": closer to 1 is better; "ceiling": closer
@@ -32,8 +33,6 @@ MetricFn = Callable[[np.ndarray, TruthContext], float]
 PerDimFn = Callable[[np.ndarray, TruthContext], np.ndarray]
 Predicate = Callable[[TruthContext], bool]
 
-#: Fewest samples a metric accepts: PRDC needs the 5 nearest neighbours of every sample.
-MIN_SAMPLES = 6
 
 _PER_DIM_COLUMN = re.compile(r"^(?P<name>.+)_d(?P<axis>\d+)$")
 
