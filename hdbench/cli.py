@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from hdbench import files
+from hdbench import files, progress
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.threads import apply_thread_policy
 
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), progress.shown(getattr(args, "quiet", False)):
             apply_thread_policy()
             if getattr(args, "methods", None):
                 from hdbench.methods.plugins import use_method_dirs
@@ -210,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_oracle_dirs(run)
     add_method_dirs(run)
+    add_quiet_option(run)
     run.set_defaults(handler=run_one)
 
     add_study_commands(commands)
@@ -233,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_samples(compare)
     compare.add_argument("--out", type=Path, help="folder (default: results/compare/ORACLE)")
     add_parallel_options(compare)
+    add_quiet_option(compare)
     add_oracle_dirs(compare)
     add_method_dirs(compare)
     compare.set_defaults(handler=run_compare)
@@ -241,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", default="standard", help="a suite in benchmarks/ or a file")
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(bench)
+    add_quiet_option(bench)
     add_retry_option(bench)
     add_oracle_dirs(bench)
     add_method_dirs(bench)
@@ -279,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reference.add_argument("--out", type=Path, help="default: results/reference")
     add_parallel_options(reference)
+    add_quiet_option(reference)
     reference.set_defaults(handler=run_reference)
 
     sweep = commands.add_parser("sweep", help="run a grid of parameters, resumably")
@@ -306,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_retry_option(sweep)
     sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(sweep)
+    add_quiet_option(sweep)
     add_oracle_dirs(sweep)
     add_method_dirs(sweep)
     sweep.set_defaults(handler=run_sweep)
@@ -359,6 +364,7 @@ def add_study_commands(commands) -> None:
     )
     add_oracle_dirs(start)
     add_method_dirs(start)
+    add_quiet_option(start)
     start.set_defaults(handler=study_start)
 
     status = study_commands.add_parser("status", help="batches asked, ratings in")
@@ -374,6 +380,7 @@ def add_study_commands(commands) -> None:
     )
     add_oracle_dirs(resume)
     add_method_dirs(resume)
+    add_quiet_option(resume)
     resume.set_defaults(handler=study_resume)
 
     answer = study_commands.add_parser(
@@ -462,6 +469,14 @@ def add_serve_command(commands) -> None:
     add_oracle_dirs(serve)
     add_method_dirs(serve)
     serve.set_defaults(handler=serve_study)
+
+
+def add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (else: bars on a terminal, one line per phase elsewhere)",
+    )
 
 
 def add_retry_option(parser: argparse.ArgumentParser) -> None:

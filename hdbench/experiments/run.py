@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from hdbench import __version__
+from hdbench import __version__, progress
 from hdbench.errors import HdbenchError, MethodOutputError, SpecError
 from hdbench.experiments import store
 from hdbench.experiments.run_spec import RUN_SPEC_KEY, RunSpec
@@ -381,7 +381,8 @@ def _proceed(
     else:
         context = context or TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
         trace = trace_table(output.snapshots, context)
-        columns.update(evaluate(output.samples, context))
+        with progress.phase("scoring"):
+            columns.update(evaluate(output.samples, context))
         columns.update(escape_status(columns["escaped_share"]))
     columns.update(test.summary())
     columns["metric_time"] = time.perf_counter() - started
