@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,11 @@ import pytest
 
 from hdbench.cli import main
 from hdbench.errors import SpecError
+from hdbench.experiments import store
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import SweepSpec
 from hdbench.experiments.run import RunSpec, execute
+from hdbench.experiments.run_spec import RUN_SPEC_KEY
 from hdbench.oracles.catalog import BUNDLED_DIR
 from hdbench.studies.ledger import LedgerError
 
@@ -90,6 +93,30 @@ def test_a_replay_takes_the_run_from_its_ledger_and_a_disagreement_is_one_line(t
         (line,) = captured.err.splitlines()
         assert line.startswith(f"hdbench: error: {option}: the replayed ledger's run has"), line
         assert f"leave {option} out" in line
+
+
+def test_a_ledger_without_its_spec_is_replayed_from_the_spec_beside_it(tmp_path, capsys):
+    """Ledgers written before runs recorded their spec: spec.json (or study.json) beside it
+    names the run; a ledger alone is refused in one line."""
+    spec = RunSpec(
+        oracle="paper_like", method="data_diffusion", params=TINY, seed=2, num_eval_samples=20
+    )
+    first = execute(spec, folder=tmp_path / "a", raise_errors=True)
+    store.write_run(first, tmp_path / "a")
+    db = sqlite3.connect(tmp_path / "a" / "ledger.sqlite")  # as an older ledger
+    db.execute("DELETE FROM study WHERE key = ?", (RUN_SPEC_KEY,))
+    db.commit()
+    db.close()  # the last connection: its write-ahead log goes into the file
+    ledger = tmp_path / "a" / "ledger.sqlite"
+    assert main(["run", "--replay", str(ledger), "--out", str(tmp_path / "b")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "b" / "samples.npy"), first.samples)
+    (tmp_path / "alone").mkdir()
+    shutil.copyfile(ledger, tmp_path / "alone" / "ledger.sqlite")
+    capsys.readouterr()
+    alone = ["run", "--replay", str(tmp_path / "alone" / "ledger.sqlite")]
+    assert main([*alone, "--out", str(tmp_path / "c")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "does not record its run" in line
 
 
 def test_a_run_without_oracle_or_method_and_no_replay_is_refused(capsys):
