@@ -64,5 +64,5 @@ def test_a_sweeps_runs_show_no_phases_of_their_own(tmp_path, capsys, quiet):
     args += ["--set=train_steps=20", "--set=num_steps=20", "--set=num_copies=5"]
     args += ["--eval-samples=20", "--out", str(tmp_path), *(["--quiet"] if quiet else [])]
     assert main(args) == 0
-    expected = [] if quiet else ["hdbench: runs: 1 of 1 to do"]
+    expected = [] if quiet else ["hdbench: runs: 1 of 1 to do", "hdbench: figures and summary"]
     assert capsys.readouterr().err.splitlines() == expected

@@ -134,10 +134,11 @@ def sweep(
     )
     keys = spec.grid_keys()
     figures = folder / "figures"
-    plot_heatmaps(runs, keys, figures)
-    plot_frontier(runs, keys, store.figure_path(figures, "frontier"))
-    summary = sweep_markdown(runs, keys)
-    files.write_text(summary, folder / "summary.md")
+    with progress.phase("figures and summary"):
+        plot_heatmaps(runs, keys, figures)
+        plot_frontier(runs, keys, store.figure_path(figures, "frontier"))
+        summary = sweep_markdown(runs, keys)
+        files.write_text(summary, folder / "summary.md")
     return runs, summary
 
 
