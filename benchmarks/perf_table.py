@@ -59,6 +59,19 @@ ROWS = [
         "calibration: 512² float64 matrix product (numpy)", mean("test_calibration_matrix_product")
     ),
     Row("`hdbench --help`, process start to exit", mean("test_command_line[help]")),
+    *[
+        Row(
+            f"{label}, CPU time, start to exit",
+            extra(f"test_light_command[{case}]", "cpu_seconds"),
+            0.3,
+        )
+        for case, label in [
+            ("oracles", "`hdbench oracles`"),
+            ("study_status", "`hdbench study status DIR`"),
+            ("unknown_oracle", "`hdbench run --oracle nope …` (refused)"),
+            ("negative_seed", "`hdbench run … --seed -1` (refused)"),
+        ]
+    ],
     Row(
         "`hdbench run` humandiffusion on paper_like, start to exit, figures included",
         mean("test_command_line[run]"),

@@ -24,7 +24,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from hdbench import files
+from hdbench import files, progress
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.threads import apply_thread_policy
 
@@ -59,7 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else EXIT_BAD_INPUT
     try:
-        with sigterm_as_interrupt():
+        with sigterm_as_interrupt(), progress.shown(getattr(args, "quiet", False)):
             apply_thread_policy()
             if getattr(args, "methods", None):
                 from hdbench.methods.plugins import use_method_dirs
@@ -185,9 +185,10 @@ def build_parser() -> argparse.ArgumentParser:
     generate.set_defaults(handler=generate_oracle)
 
     run = commands.add_parser("run", help="run one method on one oracle and score it")
-    run.add_argument("--oracle", required=True, help="oracle name or spec file")
+    run.add_argument("--oracle", help="oracle name or spec file (required unless --replay)")
     run.add_argument(
-        "--method", required=True, help="a method's name, or package.module:Class (your own)"
+        "--method",
+        help="a method's name, or package.module:Class (your own; required unless --replay)",
     )
     run.add_argument(
         "--set",
@@ -196,7 +197,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="KEY=VALUE",
         help="a method parameter, e.g. --set R=10 --set lambda=0.1",
     )
-    run.add_argument("--seed", type=int, default=0)
+    run.add_argument("--seed", type=int, help="default 0 (with --replay: the ledger's)")
     run.add_argument("--budget", type=int, help="most ratings the method may spend")
     add_eval_samples(run)
     run.add_argument("--out", type=Path, help="run folder (default: results/runs/ORACLE-METHOD-ID)")
@@ -204,10 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--replay",
         type=Path,
         metavar="LEDGER",
-        help="answer every trial from this ledger (a study's ledger.sqlite), not from a panel",
+        help="answer every trial from this ledger (a run's or study's ledger.sqlite), not from "
+        "a panel; the oracle, method, parameters and seed are the ledger's unless given",
     )
     add_oracle_dirs(run)
     add_method_dirs(run)
+    add_quiet_option(run)
     run.set_defaults(handler=run_one)
 
     add_study_commands(commands)
@@ -231,6 +234,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_eval_samples(compare)
     compare.add_argument("--out", type=Path, help="folder (default: results/compare/ORACLE)")
     add_parallel_options(compare)
+    add_quiet_option(compare)
     add_oracle_dirs(compare)
     add_method_dirs(compare)
     compare.set_defaults(handler=run_compare)
@@ -239,6 +243,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--suite", default="standard", help="a suite in benchmarks/ or a file")
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(bench)
+    add_quiet_option(bench)
     add_retry_option(bench)
     add_oracle_dirs(bench)
     add_method_dirs(bench)
@@ -277,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reference.add_argument("--out", type=Path, help="default: results/reference")
     add_parallel_options(reference)
+    add_quiet_option(reference)
     reference.set_defaults(handler=run_reference)
 
     sweep = commands.add_parser("sweep", help="run a grid of parameters, resumably")
@@ -304,6 +310,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_retry_option(sweep)
     sweep.add_argument("--out", type=Path, default=Path("results"), help="results folder")
     add_parallel_options(sweep)
+    add_quiet_option(sweep)
     add_oracle_dirs(sweep)
     add_method_dirs(sweep)
     sweep.set_defaults(handler=run_sweep)
@@ -357,6 +364,7 @@ def add_study_commands(commands) -> None:
     )
     add_oracle_dirs(start)
     add_method_dirs(start)
+    add_quiet_option(start)
     start.set_defaults(handler=study_start)
 
     status = study_commands.add_parser("status", help="batches asked, ratings in")
@@ -372,6 +380,7 @@ def add_study_commands(commands) -> None:
     )
     add_oracle_dirs(resume)
     add_method_dirs(resume)
+    add_quiet_option(resume)
     resume.set_defaults(handler=study_resume)
 
     answer = study_commands.add_parser(
@@ -460,6 +469,14 @@ def add_serve_command(commands) -> None:
     add_oracle_dirs(serve)
     add_method_dirs(serve)
     serve.set_defaults(handler=serve_study)
+
+
+def add_quiet_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress on stderr (else: bars on a terminal, one line per phase elsewhere)",
+    )
 
 
 def add_retry_option(parser: argparse.ArgumentParser) -> None:
@@ -567,27 +584,51 @@ def show_oracle(args: argparse.Namespace) -> None:
 
 
 def run_one(args: argparse.Namespace) -> int:
-    from hdbench.experiments import pipelines
-    from hdbench.oracles import load_oracle
+    if args.replay is not None:
+        spec, oracle = replayed_run_spec(args)
+    else:
+        from hdbench.oracles import load_oracle
 
-    oracle = load_oracle(args.oracle, args.oracles)
-    spec = run_spec_of(args, oracle, "run")
+        for option, value in (("--oracle", args.oracle), ("--method", args.method)):
+            if value is None:
+                raise SpecError(f"{option}: required (or --replay LEDGER, which names it)")
+        oracle = load_oracle(args.oracle, args.oracles)
+        spec = run_spec_of(args, oracle, "run")
+    from hdbench.experiments import pipelines  # the runner: once the spec is known good
+
     result, folder = pipelines.run_one(spec, oracle, args.out, args.replay)
     return print_run(oracle, result, folder)
+
+
+def replayed_run_spec(args: argparse.Namespace):
+    """The spec and oracle of the run `--replay` recorded; the options given are checked
+    against it."""
+    from hdbench.experiments.plan import parse_assignments
+    from hdbench.experiments.replay import replayed_spec
+
+    given = {
+        "oracle": args.oracle,
+        "method": args.method,
+        "seed": args.seed,
+        "budget": args.budget,
+        "params": parse_assignments(args.set),
+        **eval_samples(args),
+    }
+    return replayed_spec(args.replay, given, args.oracles)
 
 
 def run_spec_of(args: argparse.Namespace, oracle, where: str):
     """The validated run spec of `--method`, `--set`, `--seed`, `--budget` and `--eval-samples`
     on `oracle`."""
     from hdbench.experiments.plan import parse_assignments
-    from hdbench.experiments.run import RunSpec
+    from hdbench.experiments.run_spec import RunSpec
     from hdbench.validation import validate
 
     fields = {
         "oracle": oracle.name,
         "method": args.method,
         "params": parse_assignments(args.set),
-        "seed": args.seed,
+        "seed": 0 if args.seed is None else args.seed,
         "budget": args.budget,
         **eval_samples(args),
     }
@@ -618,13 +659,14 @@ def print_run(oracle, result, folder: Path) -> int:
 
 
 def study_start(args: argparse.Namespace) -> None:
-    from hdbench.experiments.preflight import check_output
-    from hdbench.experiments.run import RunPlan
-    from hdbench.experiments.study import Study
     from hdbench.oracles import load_oracle
 
     oracle = load_oracle(args.oracle, args.oracles)
     spec = run_spec_of(args, oracle, "study")
+    from hdbench.experiments.preflight import check_output  # the runner: once the spec is good
+    from hdbench.experiments.run import RunPlan
+    from hdbench.experiments.study import Study
+
     RunPlan.build(spec, oracle)  # before the folder is made
     check_output(args.folder, "DIR")
     proceed_study(Study.create(args.folder, spec, oracle), wait=False)

@@ -28,6 +28,7 @@ from joblib import Parallel, delayed, parallel_config
 from joblib.externals.loky.process_executor import TerminatedWorkerError
 from tqdm import tqdm
 
+from hdbench import progress
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.experiments import store
 from hdbench.experiments.preflight import check_budgets, check_runs
@@ -194,17 +195,18 @@ def run_specs(
     dirs = tuple(Path(d) for d in oracle_dirs)
     done = finished_with_todays_oracles(folder, specs, dirs, retry_errors)
     todo = [spec for spec in specs if spec.run_id not in done]
-    progress = tqdm(total=len(specs), initial=len(specs) - len(todo), desc="runs", unit="run")
+    bar = progress.runs_bar(len(specs), len(specs) - len(todo))
     ratings = 0
 
     def finished(row: dict) -> None:
         nonlocal ratings
         ratings += row["num_ratings"] or 0
-        progress.set_postfix_str(f"{row['oracle']} · {row['method']} · {ratings:,} ratings")
-        progress.update()
+        bar.set_postfix_str(f"{row['oracle']} · {row['method']} · {ratings:,} ratings")
+        bar.update()
         store.write_table(store.read_rows(folder), folder, "runs")
 
-    with backend(scheduler), progress:
+    # A run in this process (one job) shows no progress of its own under the sweep's bar.
+    with backend(scheduler), bar, progress.silenced():
         _run_resiliently(todo, folder, dirs, n_jobs, finished)
     table = store.read_rows(folder)
     if not table.empty:

@@ -12,9 +12,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
-from hdbench import files
+from hdbench import files, progress
 from hdbench.experiments import store
 from hdbench.metrics import TruthContext, evaluate, floor_and_ceiling
 from hdbench.metrics.evaluate import uniform_box_samples
@@ -91,7 +90,7 @@ def run_oracle_suite(
     writes into out_dir/oracles/."""
     folder = out_dir / "oracles"
     tables = []
-    for oracle in tqdm(oracles, desc="oracles", unit="oracle"):
+    for oracle in progress.steps("floor and ceiling of each oracle", oracles, "oracle"):
         plot_oracle(oracle, store.figure_path(folder, oracle.name))
         tables.append(bracket_oracle(oracle, num_samples))
     frame = pd.concat(tables, ignore_index=True)

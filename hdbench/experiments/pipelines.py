@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from hdbench import files
+from hdbench import files, progress
 from hdbench.errors import SpecError
 from hdbench.experiments import reference, run, store
 from hdbench.experiments.executor import run_specs
@@ -66,7 +66,8 @@ def write_run_outputs(oracle: Oracle, context: TruthContext, result: RunResult, 
 
         write_people_outputs(oracle, result, folder)
     elif result.row["status"] == "ok":
-        write_run_figures(oracle, context, result, folder)
+        with progress.phase("figures"):
+            write_run_figures(oracle, context, result, folder)
 
 
 def compare(
@@ -133,10 +134,11 @@ def sweep(
     )
     keys = spec.grid_keys()
     figures = folder / "figures"
-    plot_heatmaps(runs, keys, figures)
-    plot_frontier(runs, keys, store.figure_path(figures, "frontier"))
-    summary = sweep_markdown(runs, keys)
-    files.write_text(summary, folder / "summary.md")
+    with progress.phase("figures and summary"):
+        plot_heatmaps(runs, keys, figures)
+        plot_frontier(runs, keys, store.figure_path(figures, "frontier"))
+        summary = sweep_markdown(runs, keys)
+        files.write_text(summary, folder / "summary.md")
     return runs, summary
 
 

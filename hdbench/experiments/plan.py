@@ -18,11 +18,9 @@ from pydantic import ConfigDict, Field, field_validator, model_validator
 
 from hdbench.bundled import project_folder
 from hdbench.errors import SpecError
-from hdbench.experiments.run import RunSpec, oracle_spec_hash
-from hdbench.methods.plugins import resolve_method
-from hdbench.metrics.metric import MIN_SAMPLES
+from hdbench.experiments.run_spec import RunSpec, oracle_spec_hash
 from hdbench.oracles import find_specs
-from hdbench.protocol import NUM_EVAL_SAMPLES
+from hdbench.protocol import MIN_SAMPLES, NUM_EVAL_SAMPLES
 from hdbench.validation import UserModel, read_toml, validate
 
 BENCHMARKS_DIR = project_folder("benchmarks")
@@ -67,6 +65,8 @@ class SweepSpec(UserModel):
     @field_validator("methods")
     @classmethod
     def _known_methods(cls, methods: list[str]) -> list[str]:
+        from hdbench.methods.plugins import resolve_method  # the methods import torch
+
         for method in methods:
             try:
                 resolve_method(method)
@@ -152,6 +152,8 @@ class SweepSpec(UserModel):
                 raise SpecError(
                     f"oracles: unknown oracle {name!r}; expected one of: {', '.join(known)}"
                 )
+        from hdbench.methods.plugins import resolve_method
+
         for method in self.methods:
             fields = resolve_method(method).Params.model_fields
             names = set(fields) | {f.alias for f in fields.values() if f.alias}

@@ -30,21 +30,18 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 import torch
-from pydantic import BaseModel, Field
 
-from hdbench import __version__
+from hdbench import __version__, progress
 from hdbench.errors import HdbenchError, MethodOutputError, SpecError
 from hdbench.experiments import store
+from hdbench.experiments.run_spec import RUN_SPEC_KEY, RunSpec
 from hdbench.files import clean_temporaries
 from hdbench.methods.base import ReferenceProblem, is_reference
 from hdbench.methods.plugins import resolve_method
 from hdbench.metrics import METRICS, TruthContext, evaluate
 from hdbench.metrics.escape import ESCAPE_FACTOR, MAX_ESCAPED_SHARE
 from hdbench.metrics.listening import ListeningTest, ListeningTestMethod
-from hdbench.metrics.metric import MIN_SAMPLES
 from hdbench.oracles import Oracle, load_oracle
-from hdbench.oracles.catalog import find_specs
-from hdbench.oracles.spec import read_spec
 from hdbench.protocol import (
     NUM_EVAL_SAMPLES,
     Method,
@@ -53,59 +50,17 @@ from hdbench.protocol import (
     Problem,
     planned_ratings,
 )
-from hdbench.rng import named_generator, stable_hash
+from hdbench.rng import named_generator
 from hdbench.samplers.langevin import SamplerDivergedError
 from hdbench.studies import loop
 from hdbench.studies.guard import DEFAULT_BUDGET, Guard, configured_time_limit
 from hdbench.studies.ledger import LEDGER_NAME, DamagedLedgerError, Ledger
 from hdbench.studies.people import PeopleAnswerer
 from hdbench.threads import thread_policy
-from hdbench.validation import UserModel, validate
+from hdbench.validation import validate
 
 #: Metrics recorded along a run (Langevin steps, generator updates), where they apply.
 TRACE_METRICS = ("mmd2", "var_ratio_target", "collapse_ratio", "mean_true_d", "modes_captured")
-
-
-class RunSpec(UserModel):
-    """What to run: oracle, method, its parameters (validated by the method), seed, budget, and
-    the number of particles drawn for scoring."""
-
-    oracle: str
-    method: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    seed: int = Field(0, ge=0)
-    budget: int | None = Field(None, ge=1)
-    num_eval_samples: int = Field(
-        NUM_EVAL_SAMPLES, ge=MIN_SAMPLES, description="particles the method draws for scoring"
-    )
-    oracle_spec_hash: str = Field(
-        "", description="hash of the oracle's full spec; looked up by name when empty"
-    )
-
-    def resolved_params(self) -> BaseModel:
-        method = resolve_method(self.method)
-        return validate(method.Params, self.params, "params", self.method)
-
-    def for_oracle(self, oracle: Oracle) -> RunSpec:
-        """This spec, bound to the full spec of `oracle` (what its run id hashes); a spec bound
-        to another version of the oracle is refused."""
-        if self.oracle_spec_hash not in ("", oracle.spec_hash):
-            raise SpecError(
-                f"oracle: {oracle.name!r} has changed since this run was planned (spec hash "
-                f"{oracle.spec_hash}, planned with {self.oracle_spec_hash})"
-            )
-        return self.model_copy(update={"oracle_spec_hash": oracle.spec_hash})
-
-    @property
-    def run_id(self) -> str:
-        """Short hash of the canonical spec: the oracle's full spec (after defaults), the method,
-        its parameters resolved to their full set, the seed and the budget."""
-        canonical = {
-            **self.model_dump(exclude={"params", "oracle_spec_hash"}),
-            "oracle_spec_hash": self.oracle_spec_hash or spec_hash_of(self.oracle),
-            "params": self.resolved_params().model_dump(by_alias=True),
-        }
-        return stable_hash(json.dumps(canonical, sort_keys=True))
 
 
 def problem_for(
@@ -175,18 +130,6 @@ class RunPlan:
     def guard(self) -> Guard:
         """The checks around the method's calls (`hdbench.studies.guard`)."""
         return Guard(self.spec.method, self.oracle.dim, True, self.planned, self.time_limit)
-
-
-def spec_hash_of(name: str) -> str:
-    """The hash of an oracle's full spec, found by name (or path) on the search path."""
-    specs = find_specs()
-    return oracle_spec_hash(specs[name]) if name in specs else load_oracle(name).spec_hash
-
-
-def oracle_spec_hash(path: Path) -> str:
-    """The hash of the full spec (after defaults) in the file `path`, as `Oracle.spec_hash`."""
-    spec = read_spec(path)
-    return stable_hash(json.dumps(spec.model_dump(mode="json"), sort_keys=True))
 
 
 @dataclass
@@ -360,6 +303,8 @@ def open_streams(
             "give another folder (--out) or remove this one"
         )
     ledger.set_meta("run_id", spec.run_id)
+    params = plan.params.model_dump(by_alias=True, mode="json")
+    ledger.set_meta(RUN_SPEC_KEY, {**spec.model_dump(mode="json"), "params": params})
     ledger.set_meta("slider", [slider.low, slider.high])
     ledger.set_meta("panel_seeds", panel_seeds(spec, oracle))
     streams = {
@@ -436,7 +381,8 @@ def _proceed(
     else:
         context = context or TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
         trace = trace_table(output.snapshots, context)
-        columns.update(evaluate(output.samples, context))
+        with progress.phase("scoring"):
+            columns.update(evaluate(output.samples, context))
         columns.update(escape_status(columns["escaped_share"]))
     columns.update(test.summary())
     columns["metric_time"] = time.perf_counter() - started

@@ -40,9 +40,8 @@ import numpy as np
 import pandas as pd
 from joblib import Parallel, delayed
 from pydantic import BaseModel, ConfigDict, Field
-from tqdm import tqdm
 
-from hdbench import files
+from hdbench import files, progress
 from hdbench.errors import HdbenchError, SpecError
 from hdbench.experiments import store
 from hdbench.experiments.run import RunSpec, execute
@@ -267,14 +266,14 @@ def run_scaling(
         (run for run in runs if run.run_id not in done),
         key=lambda run: (run.oracle.startswith("vowel"), *_dim_and_num(run.oracle)),
     )
-    progress = tqdm(total=len(runs), initial=len(runs) - len(todo), desc="runs", unit="run")
-    with progress:
+    bar = progress.runs_bar(len(runs), len(runs) - len(todo))
+    with bar, progress.silenced():
         rows = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
             delayed(measure_and_store)(run, folder, oracle_dir) for run in todo
         )
         for row in rows:
-            progress.set_postfix_str(f"{row['oracle']} · {row['method']}")
-            progress.update()
+            bar.set_postfix_str(f"{row['oracle']} · {row['method']}")
+            bar.update()
     # The report covers every run stored in the folder: parts run one at a time add up.
     table = store.read_rows(folder)
     names = sorted(set(table["oracle"]))

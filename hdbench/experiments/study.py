@@ -20,22 +20,22 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hdbench.errors import SpecError
-from hdbench.experiments.run import (
-    LEDGER_NAME,
-    RunPlan,
-    RunResult,
-    RunSpec,
-    proceed,
-    simulated_answerer,
-)
+from hdbench.experiments.run_spec import RunSpec
 from hdbench.oracles import Oracle, load_oracle
 from hdbench.studies import faults, loop
-from hdbench.studies.ledger import Ledger
+from hdbench.studies.ledger import LEDGER_NAME, Ledger
 from hdbench.studies.ledger_people import ANSWERED_STREAMS
 from hdbench.studies.people import people_status
 from hdbench.validation import validate
+
+if TYPE_CHECKING:
+    from hdbench.experiments.run import RunResult
+
+# The runner (torch, the methods) is imported where a study runs or is answered, so that
+# `study status` and a refused folder stay light.
 
 STUDY_FILE = "study.json"
 
@@ -51,6 +51,8 @@ class Study:
     @classmethod
     def create(cls, folder: Path, spec: RunSpec, oracle: Oracle) -> Study:
         """A new study in `folder`, or the one there when it runs the same spec."""
+        from hdbench.experiments.run import RunPlan
+
         spec = RunPlan.build(spec, oracle).spec
         described = {"run": spec.model_dump(mode="json"), "oracle_source": str(oracle.source)}
         path = folder / STUDY_FILE
@@ -84,6 +86,8 @@ class Study:
 
     def proceed(self) -> RunResult | loop.Waiting:
         """As far as the answers go (the truth scores it once it is finished)."""
+        from hdbench.experiments.run import proceed
+
         return proceed(self.spec, self.oracle, self.folder, "queue", raise_errors=True)
 
     def status(self) -> list[str]:
@@ -138,6 +142,8 @@ def answer(study: Study, oracle: Oracle) -> int:
             f"--oracle: expected the study's oracle {study.oracle.name} (spec hash "
             f"{study.oracle.spec_hash}), got {oracle.name} (spec hash {oracle.spec_hash})"
         )
+    from hdbench.experiments.run import simulated_answerer
+
     given = 0
     with Ledger(study.folder / LEDGER_NAME) as ledger:
         for batch in ledger.progress():

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from hdbench import files
+from hdbench import files, progress
 from hdbench.experiments import store
 from hdbench.experiments.executor import prepare, run_specs
 from hdbench.experiments.oracle_suite import run_oracle_suite
@@ -46,20 +46,21 @@ def run_suite(
     runs = run_specs(
         specs, folder, oracle_dirs, n_jobs, scheduler, retry_errors, sweep.definition()
     )
-    listening = listening_table(folder, runs)
-    store.write_table(listening, folder, "listening")
-    figures = folder / "figures"
-    plot_metrics(runs, brackets, store.figure_path(figures, "metrics"))
-    plot_listening(listening, store.figure_path(figures, "listening"))
-    first_seed = runs[runs["seed"] == runs["seed"].min()]
-    finals = {
-        (row.oracle, row.method): store.read_run_array(folder, row._asdict(), "samples")
-        for row in first_seed.itertuples()
-    }
-    plot_final_samples(oracles, sweep.methods, finals, store.figure_path(figures, "samples"))
-    write_speech_samples(oracles, finals, folder / "speech")
-    summary = methods_markdown(runs, brackets)
-    files.write_text(summary, folder / "summary.md")
+    with progress.phase("figures and summary"):
+        listening = listening_table(folder, runs)
+        store.write_table(listening, folder, "listening")
+        figures = folder / "figures"
+        plot_metrics(runs, brackets, store.figure_path(figures, "metrics"))
+        plot_listening(listening, store.figure_path(figures, "listening"))
+        first_seed = runs[runs["seed"] == runs["seed"].min()]
+        finals = {
+            (row.oracle, row.method): store.read_run_array(folder, row._asdict(), "samples")
+            for row in first_seed.itertuples()
+        }
+        plot_final_samples(oracles, sweep.methods, finals, store.figure_path(figures, "samples"))
+        write_speech_samples(oracles, finals, folder / "speech")
+        summary = methods_markdown(runs, brackets)
+        files.write_text(summary, folder / "summary.md")
     return runs
 
 

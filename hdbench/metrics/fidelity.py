@@ -1,5 +1,8 @@
 """Fidelity under the exact truth: how acceptable the samples are to the (noise-free) listener.
 
+Both reward collapse: samples piled on the best point of D score above the exact target, so
+their direction is "ceiling" (closer to the exact target's value is better), not "higher".
+
 `mean_true_d` = (1/n) Σ_j D(y_j), the expected acceptance rate of a sample, the quantity a
 listening test of the generated stimuli estimates (Ueda et al., Interspeech 2023).
 `precision_d` = (1/n) Σ_j 1[D(y_j) ≥ τ], the share of samples a listener accepts more often
@@ -19,7 +22,7 @@ ACCEPT_THRESHOLD = 0.5
 
 @register_metric(
     "mean_true_d",
-    direction="higher",
+    direction="ceiling",
     low=0.0,
     high=1.0,
     description="mean true acceptability D over the samples",
@@ -31,7 +34,7 @@ def mean_true_d(samples: np.ndarray, context: TruthContext) -> float:
 
 @register_metric(
     "precision_d",
-    direction="higher",
+    direction="ceiling",
     low=0.0,
     high=1.0,
     description=f"share of samples with true acceptability D ≥ {ACCEPT_THRESHOLD}",

@@ -28,12 +28,13 @@ from hdbench.protocol import (
 
 NUM_PER_SET = 200
 
-#: Direction and description of the columns `ListeningTest.summary` writes.
+#: Direction and description of the columns `ListeningTest.summary` writes. The mean and the gap
+#: reward collapse (samples on the best point are rated above the real data): "ceiling".
 LISTENING_COLUMNS: dict[str, tuple[str, str]] = {
-    "listening_mean": ("higher", "mean rating of the generated samples by the panel, in [0, 1]"),
+    "listening_mean": ("ceiling", "mean rating of the generated samples by the panel, in [0, 1]"),
     "listening_sd": ("none", "sd of those ratings"),
     "listening_mean_real": ("none", "mean rating of the real data in the same test"),
-    "listening_gap": ("higher", "listening_mean minus listening_mean_real"),
+    "listening_gap": ("ceiling", "listening_mean minus listening_mean_real"),
 }
 
 

@@ -20,18 +20,19 @@ import numpy as np
 
 from hdbench.errors import SpecError
 from hdbench.metrics.context import TruthContext
+from hdbench.protocol import MIN_SAMPLES
 from hdbench.registry import Registry
 
-#: "higher"/"lower": larger/smaller is better; "one": closer to 1 is better; "none": an
-#: informational column with no better or worse (e.g. the variance ratio to the real data).
-Direction = Literal["higher", "lower", "one", "none"]
+#: "higher"/"lower": larger/smaller is better; "one": closer to 1 is better; "ceiling": closer
+#: to the exact target's value is better (a metric that a collapse onto the best point would
+#: maximise, e.g. the mean true D: higher alone is not better); "none": an informational column
+#: with no better or worse (e.g. the variance ratio to the real data).
+Direction = Literal["higher", "lower", "one", "ceiling", "none"]
 
 MetricFn = Callable[[np.ndarray, TruthContext], float]
 PerDimFn = Callable[[np.ndarray, TruthContext], np.ndarray]
 Predicate = Callable[[TruthContext], bool]
 
-#: Fewest samples a metric accepts: PRDC needs the 5 nearest neighbours of every sample.
-MIN_SAMPLES = 6
 
 _PER_DIM_COLUMN = re.compile(r"^(?P<name>.+)_d(?P<axis>\d+)$")
 
@@ -83,8 +84,13 @@ class Metric:
         """Why the metric may be NaN for an oracle ("2-D only"), or "" when it always applies."""
         return self.applies.note
 
-    def is_better(self, value: float, other: float) -> bool:
-        """Whether `value` is strictly better than `other` in this metric's direction."""
+    def is_better(self, value: float, other: float, ceiling: float | None = None) -> bool:
+        """Whether `value` is strictly better than `other` in this metric's direction (for
+        "ceiling", closer to `ceiling`, the exact target's value, which it then needs)."""
+        if self.direction == "ceiling":
+            if ceiling is None or ceiling != ceiling:
+                raise ValueError(f"metric {self.name!r}: better means closer to the ceiling")
+            return abs(value - ceiling) < abs(other - ceiling)
         if self.direction == "higher":
             return value > other
         if self.direction == "lower":

@@ -29,6 +29,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from hdbench import progress
 from hdbench.models.layers import initialise_, mlp_body
 from hdbench.models.score_network import TrainingConfig
 
@@ -99,7 +100,7 @@ def train_noise_score_network(
     optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
     losses = np.empty(config.num_steps)
     batch = config.batch_size or len(inputs)
-    for step in range(config.num_steps):
+    for step in progress.steps("training", range(config.num_steps)):
         index = (
             torch.randint(len(inputs), (batch,), generator=generator)
             if batch < len(inputs)

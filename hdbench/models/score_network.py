@@ -15,6 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from hdbench import progress
 from hdbench.models.adam import FlatAdam
 from hdbench.models.layers import initialise_, mlp_body
 from hdbench.models.stacked import StackedMLP, backward, forward, softplus_
@@ -103,7 +104,7 @@ def train_score_networks(
     optimiser = FlatAdam(stack.flat, config.learning_rate)
     losses = torch.empty(config.num_steps, num)
     batch = config.batch_size or n
-    for step in range(config.num_steps):
+    for step in progress.steps("training", range(config.num_steps)):
         h, g, d = inputs, grads, ds
         if batch < n:
             index = torch.stack([torch.randint(n, (batch,), generator=gen) for gen in generators])

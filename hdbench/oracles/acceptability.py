@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict
-from scipy.special import gammaincinv
 
 from hdbench.errors import ExactSamplingError, SpecError
 from hdbench.oracles.envelope import EnvelopeSampler
@@ -53,7 +52,10 @@ def high_quality_radius(dim: int) -> float:
     """Mahalanobis radius holding `HIGH_QUALITY_MASS` of a Gaussian mode in `dim` dimensions:
     3 in 2-D, 4.45 in 8-D, 7.28 in 32-D (a fixed 3 would hold 0.0 % of a 32-D mode)."""
     # The χ² quantile as scipy.stats.chi2.ppf computes it, without importing scipy.stats (over
-    # a second of `hdbench run`'s start-up on a busy machine).
+    # a second of `hdbench run`'s start-up on a busy machine); scipy.special here, not with the
+    # module, which listing the oracles imports.
+    from scipy.special import gammaincinv
+
     return float(np.sqrt(2 * gammaincinv(dim / 2, HIGH_QUALITY_MASS)))
 
 

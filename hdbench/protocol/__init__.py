@@ -5,6 +5,7 @@ metrics or the experiments (tests/protocol/test_isolation.py)."""
 
 from hdbench.protocol.driver import run_in_memory
 from hdbench.protocol.method import (
+    MIN_SAMPLES,
     NUM_EVAL_SAMPLES,
     Method,
     MethodOutput,
@@ -20,6 +21,7 @@ from hdbench.protocol.state import MethodState
 from hdbench.protocol.trials import RatingBatch, TrialBatch, TrialKind
 
 __all__ = [
+    "MIN_SAMPLES",
     "NUM_EVAL_SAMPLES",
     "SCALES",
     "Method",

@@ -42,6 +42,8 @@ from hdbench.protocol.trials import RatingBatch, TrialBatch
 #: 0.002 for HumanDiffusion on `paper_like` at every seed measured (benchmarks/eval_samples.py;
 #: README, *Scoring*).
 NUM_EVAL_SAMPLES = 3000
+#: Fewest samples a metric accepts: PRDC needs the 5 nearest neighbours of every sample.
+MIN_SAMPLES = 6
 
 
 class MethodParams(BaseModel):

@@ -9,7 +9,7 @@ import pandas as pd
 
 from hdbench.files import save_figure
 from hdbench.report.style import log_axis, plt, sns
-from hdbench.report.tables import ARROWS, direction
+from hdbench.report.tables import ARROWS, badness, direction
 
 HEATMAP_METRICS = ("mmd2", "grid_coverage", "var_ratio_target")
 FRONTIER_METRICS = ("mmd2", "grid_coverage", "var_ratio_target", "mean_true_d")
@@ -92,23 +92,35 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
     return paths
 
 
+#: The metric whose best grid point a metric without an order of its own (direction "none", or
+#: "ceiling", as a sweep has no ceiling values) is shown at.
+FRONTIER_LEAD = "mmd2"
+
+
 def frontier_points(runs: pd.DataFrame, keys: list[str], metric: str) -> pd.DataFrame:
     """The cost–quality frontier of `metric`: per (oracle, method, ratings spent), the best grid
-    point's mean and standard error over seeds. Columns oracle, method, num_ratings, mean, se,
-    reference."""
+    point's mean and standard error over seeds (best by FRONTIER_LEAD when `metric` has no
+    order of its own, e.g. the mean true D, which a collapse maximises). Columns oracle,
+    method, num_ratings, mean, se, reference."""
+    lead = metric if badness(metric, runs[metric]) is not None else FRONTIER_LEAD
+    if lead not in runs.columns:
+        lead = metric
     ok = runs[(runs["status"] == "ok") & np.isfinite(runs[metric].astype(float))]
     ok = ok.assign(reference=ok["reference"].fillna(False) if "reference" in ok else False)
     grouped = ok.groupby(["oracle", "method", *[f"param_{k}" for k in keys]], dropna=False)
     table = grouped.agg(
         mean=(metric, "mean"),
         se=(metric, "sem"),
+        lead=(lead, "mean"),
         num_ratings=("num_ratings", "max"),
         reference=("reference", "any"),
     ).reset_index()
-    order = {
-        "lower": table["mean"],
-        "higher": -table["mean"],
-    }.get(direction(metric), np.log(table["mean"].abs().clip(lower=1e-300)).abs())
+    if direction(lead) == "one":  # ratios: by orders of magnitude from 1, as the heatmaps
+        order = np.log(table["lead"].abs().clip(lower=1e-300)).abs()
+    else:
+        order = badness(lead, table["lead"])
+    if order is None:  # neither has an order: the first grid point
+        order = pd.Series(0.0, index=table.index)
     best = table.loc[order.sort_values().index].groupby(["oracle", "method", "num_ratings"]).head(1)
     columns = ["oracle", "method", "num_ratings", "mean", "se", "reference"]
     return best[columns].fillna({"se": 0.0}).sort_values(columns[:3]).reset_index(drop=True)

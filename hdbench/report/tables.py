@@ -12,12 +12,17 @@ from hdbench.metrics import metric_info
 from hdbench.metrics.headline import HEADLINE_METRICS
 from hdbench.metrics.listening import LISTENING_COLUMNS
 
-ARROWS = {"higher": "↑", "lower": "↓", "one": "→1", "none": ""}
+ARROWS = {"higher": "↑", "lower": "↓", "one": "→1", "ceiling": "→ ceiling", "none": ""}
+LEGEND = (
+    "↑ higher is better, ↓ lower is better, →1 closer to 1, → ceiling closer to the exact "
+    "target's value (higher alone would reward collapse; unranked without a ceiling)"
+)
 BRACKETS = ["floor", "real_data", "ceiling"]
 
 
 def direction(column: str) -> str:
-    """The direction of a metric column: higher, lower, one or none."""
+    """The direction of a metric column (its registry entry's): higher, lower, one, ceiling or
+    none."""
     if column in LISTENING_COLUMNS:
         return LISTENING_COLUMNS[column][0]
     try:
@@ -52,7 +57,7 @@ def brackets_markdown(frame: pd.DataFrame, per_dim: bool = False) -> str:
         cells.index = [f"{name} {ARROWS[direction(name)]}".strip() for name in cells.index]
         cells.columns = ["floor (uniform)", "real data", "ceiling (exact target)"]
         sections.append(f"### {oracle}\n\n{cells.to_markdown()}\n")
-    legend = "↑ higher is better, ↓ lower is better, →1 closer to 1 is better; mean ± sd over sets."
+    legend = f"{LEGEND}; mean ± sd over sets."
     return "\n".join(["## Metrics bracketed by floor and ceiling", "", legend, "", *sections])
 
 
@@ -79,20 +84,21 @@ SEPARATION = 2.0
 
 def methods_markdown(runs: pd.DataFrame, brackets: pd.DataFrame) -> str:
     """One table per oracle: a row per method, mean ± standard error over seeds, between the
-    floor and the ceiling, reference methods apart; in bold, per metric, the best competitor
-    and those not separated from it; under each table, the competitors ranked per metric with
-    the differences larger than SEPARATION standard errors marked, and failed runs."""
+    floor and the ceiling, reference methods apart; in bold, per metric and with ≥ 2 seeds,
+    the best competitor and those not separated from it; under each table, the competitors
+    ranked per metric with the differences larger than SEPARATION standard errors marked, and
+    failed runs."""
     sections = [
         oracle_section(str(oracle), table, brackets)
         for oracle, table in runs.groupby("oracle", sort=True)
     ]
     legend = (
-        "Mean ± standard error over seeds; ↑ higher is better, ↓ lower is better, →1 closer to 1. "
-        "Bold: the best competitor and those whose difference from it is within "
-        f"{SEPARATION:g} standard errors of the difference. In the rankings, `>` means better by "
-        f"more than {SEPARATION:g} standard errors of the difference, `≈` within them. Reference "
-        "methods (e.g. `exact_score`, which samples with the exact score) bound what the "
-        "competitors can reach and are not ranked."
+        f"Mean ± standard error over seeds; {LEGEND}. "
+        "Bold (with 2 seeds or more): the best competitor and those whose difference from it "
+        f"is within {SEPARATION:g} standard errors of the difference. In the rankings, `>` "
+        f"means better by more than {SEPARATION:g} standard errors of the difference, `≈` "
+        "within them. Reference methods (e.g. `exact_score`, which samples with the exact "
+        "score) bound what the competitors can reach and are not ranked."
     )
     return "\n".join(["## Methods", "", legend, "", *sections])
 
@@ -107,8 +113,9 @@ def oracle_section(oracle: str, table: pd.DataFrame, brackets: pd.DataFrame) -> 
     competitors = [m for m in methods if m not in references]
     grouped = ok.groupby("method")
     means, errors = grouped[columns].mean(), grouped[columns].sem()
-    best = best_groups(means.loc[competitors], errors.loc[competitors], columns)
-    labels = {m: f"**{m}** (reference)" if m in references else f"**{m}**" for m in methods}
+    ceilings = ceiling_values(brackets[brackets["oracle"] == oracle])
+    best = best_groups(means.loc[competitors], errors.loc[competitors], columns, ceilings)
+    labels = {m: f"{m} (reference)" if m in references else m for m in methods}
     order = competitors + [m for m in methods if m in references]
     cells = pd.DataFrame(index=[labels[m] for m in order], columns=columns, dtype=object)
     for method in order:
@@ -120,7 +127,7 @@ def oracle_section(oracle: str, table: pd.DataFrame, brackets: pd.DataFrame) -> 
     cells["wall_time"] = [f"{grouped['wall_time'].mean()[m]:.1f} s" for m in order]
     combined = bracketed(cells, brackets[brackets["oracle"] == oracle], columns)
     combined.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in combined.columns]
-    rankings = ranking_lines(means.loc[competitors], errors.loc[competitors], columns)
+    rankings = ranking_lines(means.loc[competitors], errors.loc[competitors], columns, ceilings)
     failed = table[table["status"] != "ok"]
     notes = "".join(
         f"\n- {r.method} seed {r.seed}: {r.status}: {r.error}" for r in failed.itertuples()
@@ -159,10 +166,20 @@ def bracketed(cells: pd.DataFrame, brackets: pd.DataFrame, columns: list[str]) -
     return pd.concat([bracket_cells.iloc[:1], cells, bracket_cells.iloc[1:]])
 
 
-def badness(column: str, values: pd.Series) -> pd.Series:
-    """How far each value is from ideal in the column's direction: smaller is better."""
+def ceiling_values(brackets: pd.DataFrame) -> dict[str, float]:
+    """Each metric's value on exact target samples, from one oracle's brackets (none for an
+    oracle that cannot draw them)."""
+    ceiling = brackets[brackets["bracket"] == "ceiling"].dropna(subset=["mean"])
+    return dict(zip(ceiling["metric"], ceiling["mean"].astype(float), strict=True))
+
+
+def badness(column: str, values: pd.Series, ceiling: float | None = None) -> pd.Series | None:
+    """How far each value is from ideal in the column's direction: smaller is better; None when
+    the column has no order here (no direction, or "ceiling" without a ceiling value)."""
     kind = direction(column)
-    return {"higher": -values, "lower": values, "one": (values - 1.0).abs()}[kind]
+    if kind == "ceiling":
+        return None if ceiling is None or ceiling != ceiling else (values - ceiling).abs()
+    return {"higher": -values, "lower": values, "one": (values - 1.0).abs()}.get(kind)
 
 
 def separated(bad_a: float, se_a: float, bad_b: float, se_b: float) -> bool:
@@ -170,24 +187,32 @@ def separated(bad_a: float, se_a: float, bad_b: float, se_b: float) -> bool:
     return abs(bad_a - bad_b) > SEPARATION * float(np.hypot(se_a, se_b))
 
 
-def ranked(means: pd.DataFrame, errors: pd.DataFrame, column: str) -> list[str] | None:
-    """Methods best first on `column`, or None when it has no direction, does not apply, or a
-    standard error is missing (a single seed)."""
-    if direction(column) == "none" or means[column].isna().any() or errors[column].isna().any():
+def ranked(
+    means: pd.DataFrame, errors: pd.DataFrame, column: str, ceiling: float | None = None
+) -> list[str] | None:
+    """Methods best first on `column`, or None when it has no order here (see `badness`), does
+    not apply, or a standard error is missing (a single seed)."""
+    bad = badness(column, means[column], ceiling)
+    if bad is None or means[column].isna().any() or errors[column].isna().any():
         return None
-    return list(badness(column, means[column]).sort_values(kind="stable").index)
+    return list(bad.sort_values(kind="stable").index)
 
 
 def best_groups(
-    means: pd.DataFrame, errors: pd.DataFrame, columns: list[str]
+    means: pd.DataFrame,
+    errors: pd.DataFrame,
+    columns: list[str],
+    ceilings: dict[str, float] | None = None,
 ) -> dict[str, set[str]]:
-    """Per metric, the best method and those not separated from it (empty without order)."""
+    """Per metric, the best method and those not separated from it (empty without order);
+    `ceilings`: each metric's exact-target value, for those whose direction is "ceiling"."""
     groups: dict[str, set[str]] = {}
+    ceilings = ceilings or {}
     for column in columns:
-        order = ranked(means, errors, column)
+        order = ranked(means, errors, column, ceilings.get(column))
         if not order:
             continue
-        bad, first = badness(column, means[column]), order[0]
+        bad, first = badness(column, means[column], ceilings.get(column)), order[0]
         groups[column] = {
             m
             for m in order
@@ -196,17 +221,23 @@ def best_groups(
     return groups
 
 
-def ranking_lines(means: pd.DataFrame, errors: pd.DataFrame, columns: list[str]) -> str:
+def ranking_lines(
+    means: pd.DataFrame,
+    errors: pd.DataFrame,
+    columns: list[str],
+    ceilings: dict[str, float] | None = None,
+) -> str:
     """One line per metric: the methods best first, `>` between two that differ by more than
     SEPARATION standard errors, `≈` between two that do not."""
     if len(means) < 2:
         return ""
     lines = []
+    ceilings = ceilings or {}
     for column in columns:
-        order = ranked(means, errors, column)
+        order = ranked(means, errors, column, ceilings.get(column))
         if order is None:
             continue
-        bad = badness(column, means[column])
+        bad = badness(column, means[column], ceilings.get(column))
         parts = [order[0]]
         for better, worse in itertools.pairwise(order):
             gap = separated(

@@ -19,6 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
+from hdbench import progress
 from hdbench.errors import HdbenchError, SpecError
 
 ScoreFn = Callable[[np.ndarray], np.ndarray]
@@ -118,7 +119,7 @@ class LangevinSampler:
         check_every = math.gcd(*(rule.check_every for rule in stop_rules or ()))
         self._trace(0, x, finals, trace_fns)
         noise, used, drift = np.empty((0, *x.shape)), 0, np.empty_like(x)
-        for step in range(1, self.num_steps + 1):
+        for step in progress.steps("Langevin sampling", range(1, self.num_steps + 1)):
             if used == len(noise):
                 steps_left = self.num_steps - step + 1
                 if check_every:  # no noise is drawn past a step where a set may end

@@ -43,13 +43,16 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from hdbench.errors import SpecError
 from hdbench.files import write_atomic
 from hdbench.rng import stable_hash
+
+if TYPE_CHECKING:  # pandas is imported where a corpus is made or read, not with an oracle kind
+    import pandas as pd
 
 #: Bump whenever a change to this module changes the waveforms or metadata it makes.
 CORPUS_VERSION = 1
@@ -390,6 +393,8 @@ def synthesise_corpus(spec: CorpusSpec) -> Corpus:
             waveform, row = _token(speaker, token_index, spec, np.random.default_rng(token_seed))
             waveforms.append(waveform)
             rows.append({"token_id": len(rows)} | row)
+    import pandas as pd
+
     metadata = pd.DataFrame(rows, columns=list(METADATA_COLUMNS))
     return Corpus(spec, np.stack(waveforms), metadata)
 
@@ -415,6 +420,8 @@ def load_corpus(spec: CorpusSpec, cache_dir: Path | str) -> Corpus:
     stem = f"corpus-{corpus_key(spec)}"
     waveforms_path, metadata_path = cache_dir / f"{stem}.npz", cache_dir / f"{stem}.parquet"
     if waveforms_path.exists() and metadata_path.exists():
+        import pandas as pd
+
         with np.load(waveforms_path) as stored:
             return Corpus(spec, stored["waveforms"], pd.read_parquet(metadata_path))
     corpus = synthesise_corpus(spec)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from hdbench import progress
 from hdbench.errors import BudgetExceededError
 from hdbench.protocol import Method, MethodOutput, MethodParams, Panel, Problem
 from hdbench.protocol.state import MethodState, StateValueError, load_state, save_state
@@ -165,6 +166,21 @@ def advance(
             "replaced or damaged: restore it, or start again in another folder"
         )
     guard = stream.guard or Guard(stream.name, problem.dim)
+    name = "asking for ratings" if stream.name == "method" else f"{stream.name} test"
+    with progress.phase(name, unit="rating"):
+        return _drive(method, params, problem, stream, guard, state, count)
+
+
+def _drive(
+    method: Method,
+    params: MethodParams | None,
+    problem: Problem,
+    stream: Stream,
+    guard: Guard,
+    state: MethodState,
+    count: dict[str, Any],
+) -> Finished | Waiting:
+    """`advance`'s loop: ask, answer, tell, until the method asks nothing or answers wait."""
     while True:
         started = time.perf_counter()
         batch = guard.ask(method, params, problem, state)
@@ -178,6 +194,7 @@ def advance(
         ratings = answers(stream, count, batch)
         if isinstance(ratings, Waiting):
             return ratings
+        progress.advance(batch.num_ratings)
         faults.checkpoint("before-tell")
         started = time.perf_counter()
         state = guard.tell(method, params, problem, state, ratings)

@@ -217,8 +217,9 @@ def test_a_run_that_errors_exits_non_zero_with_one_line(tmp_path, capsys):
     args = ["run", "--oracle", "paper_like", "--method", OVERSPENDER]
     args += ["--budget", str(OVERSPENDING_BUDGET), f"--eval-samples={EVAL}"]
     assert main([*args, "--out", str(tmp_path / "run")]) == 1
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1 and "the run error: BudgetExceededError" in lines[0]
+    *phases, error = capsys.readouterr().err.splitlines()
+    assert "the run error: BudgetExceededError" in error
+    assert not any("error" in line for line in phases)  # the run's phases, a line each
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["status"] == "error"
 
 
@@ -226,8 +227,8 @@ def test_a_run_that_diverges_exits_non_zero_with_one_line(tmp_path, capsys):
     args = ["run", "--oracle", "paper_like", "--method", "data_diffusion"]
     args += ["--set", "step_size=1000000", "--out", str(tmp_path / "run"), *TINY_ARGS]
     assert main(args) == 1
-    lines = capsys.readouterr().err.splitlines()
-    assert len(lines) == 1 and "the run diverged" in lines[0]
+    *phases, error = capsys.readouterr().err.splitlines()
+    assert "the run diverged" in error and not any("error" in line for line in phases)
 
 
 def test_a_sweep_whose_runs_all_fail_reports_them_and_exits_non_zero(tmp_path, capsys):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
+import sqlite3
 from pathlib import Path
 
 import numpy as np
@@ -12,9 +13,11 @@ import pytest
 
 from hdbench.cli import main
 from hdbench.errors import SpecError
+from hdbench.experiments import store
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import SweepSpec
 from hdbench.experiments.run import RunSpec, execute
+from hdbench.experiments.run_spec import RUN_SPEC_KEY
 from hdbench.oracles.catalog import BUNDLED_DIR
 from hdbench.studies.ledger import LedgerError
 
@@ -65,26 +68,61 @@ def test_wall_time_is_the_methods_own_and_metric_time_apart():
     assert row["wall_time"] > 0 and row["metric_time"] > 0
 
 
-def test_a_replay_of_a_ledger_gives_the_same_samples_and_a_missing_trial_is_named(tmp_path, capsys):
+def test_a_replay_takes_the_run_from_its_ledger_and_a_disagreement_is_one_line(tmp_path, capsys):
     sets = [f"--set={k}={v}" for k, v in HD_TINY.items()]
-    args = [
-        "run",
-        "--oracle",
-        "paper_like",
-        "--method",
-        "humandiffusion",
-        "--eval-samples=20",
-        *sets,
-    ]
-    assert main([*args, "--out", str(tmp_path / "a")]) == 0
-    ledger = tmp_path / "a" / "ledger.sqlite"
-    assert main([*args, "--out", str(tmp_path / "b"), "--replay", str(ledger)]) == 0
+    args = ["--oracle", "paper_like", "--method", "humandiffusion", "--eval-samples=20", *sets]
+    assert main(["run", *args, "--seed", "3", "--out", str(tmp_path / "a")]) == 0
+    ledger = str(tmp_path / "a" / "ledger.sqlite")
+    # Nothing but the ledger: its oracle, method, parameters, seed and sizes are the run's.
+    assert main(["run", "--replay", ledger, "--out", str(tmp_path / "b")]) == 0
     first, again = (np.load(tmp_path / d / "samples.npy") for d in ("a", "b"))
     np.testing.assert_array_equal(first, again)
     capsys.readouterr()
-    main([*args, "--seed", "1", "--out", str(tmp_path / "c"), "--replay", str(ledger)])
-    out = capsys.readouterr().out
-    assert "error LedgerError" in out and "asks for trial m0-0 with other stimuli" in out
+    disagreements = {
+        "--seed": ["--seed", "1"],
+        "--set R": ["--set", "R=3"],
+        "--method": ["--method", "data_diffusion"],
+        "--oracle": ["--oracle", "ring_of_8"],
+    }
+    for option, given in disagreements.items():
+        out = tmp_path / option.replace(" ", "_")
+        code = main(["run", "--replay", ledger, *given, "--out", str(out)])
+        captured = capsys.readouterr()
+        assert code == 2, option
+        assert captured.out == "" and not out.exists(), option
+        (line,) = captured.err.splitlines()
+        assert line.startswith(f"hdbench: error: {option}: the replayed ledger's run has"), line
+        assert f"leave {option} out" in line
+
+
+def test_a_ledger_without_its_spec_is_replayed_from_the_spec_beside_it(tmp_path, capsys):
+    """Ledgers written before runs recorded their spec: spec.json (or study.json) beside it
+    names the run; a ledger alone is refused in one line."""
+    spec = RunSpec(
+        oracle="paper_like", method="data_diffusion", params=TINY, seed=2, num_eval_samples=20
+    )
+    first = execute(spec, folder=tmp_path / "a", raise_errors=True)
+    store.write_run(first, tmp_path / "a")
+    db = sqlite3.connect(tmp_path / "a" / "ledger.sqlite")  # as an older ledger
+    db.execute("DELETE FROM study WHERE key = ?", (RUN_SPEC_KEY,))
+    db.commit()
+    db.close()  # the last connection: its write-ahead log goes into the file
+    ledger = tmp_path / "a" / "ledger.sqlite"
+    assert main(["run", "--replay", str(ledger), "--out", str(tmp_path / "b")]) == 0
+    np.testing.assert_array_equal(np.load(tmp_path / "b" / "samples.npy"), first.samples)
+    (tmp_path / "alone").mkdir()
+    shutil.copyfile(ledger, tmp_path / "alone" / "ledger.sqlite")
+    capsys.readouterr()
+    alone = ["run", "--replay", str(tmp_path / "alone" / "ledger.sqlite")]
+    assert main([*alone, "--out", str(tmp_path / "c")]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "does not record its run" in line
+
+
+def test_a_run_without_oracle_or_method_and_no_replay_is_refused(capsys):
+    assert main(["run", "--method", "humandiffusion"]) == 2
+    (line,) = capsys.readouterr().err.splitlines()
+    assert "--oracle: required (or --replay LEDGER" in line
 
 
 def test_a_replay_of_a_ledger_without_the_batch_names_the_trial(tmp_path):

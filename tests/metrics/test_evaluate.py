@@ -120,9 +120,15 @@ def best_attainable(column: str, num_modes: int, num_unvisited: int) -> float | 
     return counts.get(column, 0.0 if column == "mode_tv" and num_modes == 1 else None)
 
 
-def badness(direction: str, value: float) -> float:
-    """How far a value is from ideal in its direction: larger is worse."""
-    return {"higher": -value, "lower": value, "one": abs(value - 1.0)}[direction]
+def badness(direction: str, value: float, ceiling: float) -> float:
+    """How far a value is from ideal in its direction (for "ceiling", from the exact target's
+    value `ceiling`): larger is worse."""
+    return {
+        "higher": -value,
+        "lower": value,
+        "one": abs(value - 1.0),
+        "ceiling": abs(value - ceiling),
+    }[direction]
 
 
 @pytest.mark.parametrize(
@@ -162,9 +168,10 @@ def test_floor_is_worse_than_ceiling(
             # Only a mode count (or a one-mode TV) both brackets saturate may tie, at its best.
             assert best_attainable(column, num_modes, num_unvisited) == ceiling, column
             continue
-        assert metric.is_better(ceiling, floor), (column, floor, ceiling)
+        assert metric.is_better(ceiling, floor, ceiling=ceiling), (column, floor, ceiling)
         # ... by more than the noise of the two means.
         noise = np.sqrt((row["sd", "floor"] ** 2 + row["sd", "ceiling"] ** 2) / num_repeats)
-        gap = badness(metric.direction, floor) - badness(metric.direction, ceiling)
+        kind = metric.direction
+        gap = badness(kind, floor, ceiling) - badness(kind, ceiling, ceiling)
         assert gap > 2 * noise, (column, gap, noise)
     assert checked >= 12

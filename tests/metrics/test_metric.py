@@ -49,7 +49,7 @@ def test_every_family_is_registered() -> None:
 def test_metadata_is_complete(name: str) -> None:
     metric = METRICS[name]
     assert metric.name == name
-    assert metric.direction in {"higher", "lower", "one", "none"}
+    assert metric.direction in {"higher", "lower", "one", "ceiling", "none"}
     assert metric.low < metric.high
     assert metric.description and "\n" not in metric.description
     if metric.direction == "one":
@@ -75,7 +75,12 @@ def test_per_dim_names_cannot_be_registered() -> None:
 
 
 def test_is_better_follows_the_direction() -> None:
-    assert METRICS["mean_true_d"].is_better(0.6, 0.5)
+    assert METRICS["grid_coverage"].is_better(0.6, 0.5)
+    # The mean true D rewards collapse: closer to the exact target's value is better.
+    assert METRICS["mean_true_d"].is_better(0.62, 0.95, ceiling=0.6)
+    assert not METRICS["mean_true_d"].is_better(0.95, 0.62, ceiling=0.6)
+    with pytest.raises(ValueError, match="closer to the ceiling"):
+        METRICS["mean_true_d"].is_better(0.6, 0.5)
     assert METRICS["mmd2"].is_better(0.01, 0.02)
     assert METRICS["var_ratio_target"].is_better(0.9, 1.2)
     assert not METRICS["var_ratio_target"].is_better(1.2, 0.9)

@@ -70,3 +70,13 @@ def test_closer_to_one_picks_the_ratio_nearest_one():
 def test_the_frontier_figure_is_drawn(tmp_path):
     path = plot_frontier(runs_table(), ["R", "lambda"], tmp_path / "frontier.png")
     assert path is not None and path.stat().st_size > 10_000
+
+
+def test_a_metric_that_rewards_collapse_is_shown_at_the_best_setting_by_mmd2():
+    """mean_true_d is highest where mmd2 is worst (λ = 0.1); higher is not better, so the
+    frontier shows it at the setting mmd2 picks (λ = 1)."""
+    runs = runs_table()
+    runs["mean_true_d"] = np.where(runs["param_lambda"] == 0.1, 0.9, 0.6)
+    points = frontier_points(runs, ["R", "lambda"], "mean_true_d")
+    hd = points[points["method"] == "hd"]
+    assert np.allclose(hd["mean"], 0.6)

@@ -47,8 +47,8 @@ BRACKETS = pd.DataFrame(
 
 
 def table_row(summary: str, label: str) -> str:
-    """The cells of a method's row (its label, in bold, left out)."""
-    line = next(line for line in summary.splitlines() if line.startswith(f"| **{label}**"))
+    """The cells of a method's row (its label left out)."""
+    line = next(line for line in summary.splitlines() if line.startswith(f"| {label} "))
     return line.split("|", 2)[2]
 
 
@@ -64,7 +64,7 @@ def test_the_best_and_the_separated_are_marked():
 
 def test_a_reference_method_is_labelled_and_not_ranked():
     summary = methods_markdown(runs_table(), BRACKETS)
-    assert "| **exact_score** (reference) |" in summary
+    assert "| exact_score (reference) |" in summary
     row = table_row(summary, "exact_score")
     assert "**" not in row and "| 0 " in row
     ranking = next(line for line in summary.splitlines() if line.startswith("- mmd2"))
@@ -74,7 +74,8 @@ def test_a_reference_method_is_labelled_and_not_ranked():
 def test_one_seed_tests_no_difference():
     summary = methods_markdown(runs_table(seeds=1, reference=False), BRACKETS)
     assert "Differences not tested: a single seed gives no standard error." in summary
-    assert all("**" not in table_row(summary, m) for m in ("a", "b", "c"))
+    # Nothing is bold, method names included: one seed names no winner.
+    assert "**" not in summary
 
 
 def test_failed_runs_are_listed_and_older_tables_without_the_reference_column_work():
@@ -82,3 +83,62 @@ def test_failed_runs_are_listed_and_older_tables_without_the_reference_column_wo
     summary = methods_markdown(runs, BRACKETS)
     assert "- d seed 0: error: Boom" in summary
     assert "- mmd2 ↓: a > b ≈ c" in summary
+
+
+def collapse_runs(seeds: int) -> pd.DataFrame:
+    """mean_true_d per seed: `collapsed` piles its samples on D's best point (0.95, far above the
+    exact target's 0.6), `spread` sits near the ceiling; mmd2 agrees that `spread` is better."""
+    values = {"collapsed": (0.95, 0.3), "spread": (0.62, 0.01)}
+    rows = [
+        {
+            "oracle": "o",
+            "method": method,
+            "seed": seed,
+            "status": "ok",
+            "error": "",
+            "mean_true_d": d + 0.001 * seed,
+            "mmd2": mmd2 + 0.001 * seed,
+            "num_ratings": 100,
+            "wall_time": 1.0,
+            "reference": False,
+        }
+        for method, (d, mmd2) in values.items()
+        for seed in range(seeds)
+    ]
+    return pd.DataFrame(rows)
+
+
+def brackets_with_ceiling(ceiling: bool) -> pd.DataFrame:
+    kinds = ["floor", "ceiling"] if ceiling else ["floor"]
+    means = {"floor": 0.1, "ceiling": 0.6}
+    return pd.DataFrame(
+        {
+            "oracle": "o",
+            "bracket": kinds,
+            "metric": "mean_true_d",
+            "mean": [means[k] for k in kinds],
+        }
+    )
+
+
+def test_a_metric_that_rewards_collapse_is_ranked_by_its_distance_to_the_ceiling():
+    summary = methods_markdown(collapse_runs(seeds=3), brackets_with_ceiling(True))
+    assert "mean_true_d → ceiling" in summary and "mean_true_d ↑" not in summary
+    assert "- mean_true_d → ceiling: spread > collapsed" in summary
+    assert "**0.621" in table_row(summary, "spread")
+    assert "**" not in table_row(summary, "collapsed")
+
+
+def test_a_metric_that_rewards_collapse_is_unranked_without_a_ceiling():
+    summary = methods_markdown(collapse_runs(seeds=3), brackets_with_ceiling(False))
+    assert "- mean_true_d" not in summary
+    assert "- mmd2 ↓: spread > collapsed" in summary
+    row = table_row(summary, "spread")
+    assert "0.621" in row and "**0.621" not in row
+
+
+def test_the_listening_mean_rewards_collapse_too():
+    from hdbench.report.tables import direction
+
+    assert direction("listening_mean") == "ceiling"
+    assert direction("mean_true_d") == "ceiling"

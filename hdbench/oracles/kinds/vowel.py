@@ -35,10 +35,10 @@ import json
 import os
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
-from scipy.interpolate import RegularGridInterpolator
 from tqdm import tqdm
 
 from hdbench.files import write_atomic
@@ -48,6 +48,9 @@ from hdbench.speech.corpus import HILLENBRAND_1995, CorpusSpec, corpus_key, load
 from hdbench.speech.formants import LPCSettings, measure_formants
 from hdbench.speech.space import SpeechSpace, load_space
 from hdbench.speech.world import WorldFeatures, synthesise
+
+if TYPE_CHECKING:
+    from scipy.interpolate import RegularGridInterpolator
 
 VOWEL_VERSION = 2
 #: Time to render and measure one point (0.3 s of audio), measured on a 2-core machine under
@@ -197,6 +200,8 @@ class VowelAcceptability(Acceptability):
 
     @cached_property
     def _interpolator(self) -> RegularGridInterpolator:
+        from scipy.interpolate import RegularGridInterpolator  # not when the oracles are listed
+
         return RegularGridInterpolator(
             (self._axis, self._axis), self.grid_values, bounds_error=False, fill_value=0.0
         )
