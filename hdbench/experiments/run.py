@@ -315,8 +315,11 @@ def open_streams(
             budget=plan.budget,
             guard=plan.guard(),
             budget_note=plan.budget_note,
+            owner=spec.run_id,
         ),
-        "listening": loop.Stream(ledger, "listening", folder / STATE_DIR / "listening.npz"),
+        "listening": loop.Stream(
+            ledger, "listening", folder / STATE_DIR / "listening.npz", owner=spec.run_id
+        ),
     }
     for name, stream in streams.items():
         if replay is not None:

@@ -128,12 +128,14 @@ class Stream:
     poll_interval: float | None = None
     guard: Guard | None = None
     budget_note: str = ""
+    #: The run the state belongs to (its run id): a state of another run is refused.
+    owner: str = ""
 
 
 def start(stream: Stream, state: MethodState) -> None:
     """Write the initial state, unless the stream has one already."""
     if not stream.state_path.exists():
-        save(stream, state, counters(0, 0, 0.0))
+        save(stream, state, {**counters(0, 0, 0.0), "owner": stream.owner})
 
 
 def save(stream: Stream, state: MethodState, count: dict[str, Any]) -> None:
@@ -158,6 +160,13 @@ def advance(
     fewer of the stream's batches than its state was told (replaced, emptied) is refused: the
     study cannot go on from answers it no longer has."""
     state, count = load_state(stream.state_path)
+    stored = count.get("owner", "")
+    if stored and stream.owner and stored != stream.owner:
+        raise LedgerError(
+            f"{stream.state_path}: the method's state of another run ({stored}), not of this "
+            f"folder's run ({stream.owner}); put back this run's state, or start again in "
+            "another folder"
+        )
     recorded = sum(1 for batch in stream.ledger.progress() if batch.stream == stream.name)
     if count["position"] > recorded:
         raise LedgerError(

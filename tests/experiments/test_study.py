@@ -247,3 +247,21 @@ def test_a_write_that_fails_while_answering_is_one_line_and_loses_nothing(tmp_pa
     assert len(failed.stderr.splitlines()) == 1
     assert main(["study", "answer", str(folder), "--oracle", "three_bumps"]) == 0
     assert "answered 60 ratings" in capsys.readouterr().out
+
+
+def test_another_studys_state_is_refused_naming_the_state(tmp_path, capsys):
+    """The state of another study copied into a folder is named as such, not blamed on the
+    ledger, and nothing is told or answered from it."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    other_seed = [*STUDY[:5], "3", *STUDY[6:]]
+    assert main(["study", "start", str(first), *STUDY]) == 0
+    assert main(["study", "start", str(second), *other_seed]) == 0
+    shutil.rmtree(first / "state")
+    shutil.copytree(second / "state", first / "state")
+    capsys.readouterr()
+    assert main(["study", "resume", str(first)]) == 2
+    error = capsys.readouterr().err.strip()
+    assert error.startswith(f"hdbench: error: {first}/state/method.npz: the method's state of")
+    assert "another run" in error and error.count("\n") == 0
+    with Ledger(first / "ledger.sqlite") as ledger:
+        assert ratings_of(ledger) == []
