@@ -210,11 +210,23 @@ class MixtureAcceptability(Acceptability):
         )
 
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
-        component = rng.choice(len(self.weights), size=num, p=self.weights)
-        noise = rng.standard_normal((num, self.dim))
-        # Per bump rather than one (num, dim, dim) gather: memory stays O(num · dim).
-        samples = self.means[component]
-        for k, chol in enumerate(self._chols):
-            mine = component == k
-            samples[mine] += noise[mine] @ chol.T
-        return samples
+        return gaussian_draws(self.means, self._chols, self.weights, num, rng)[0]
+
+
+def gaussian_draws(
+    means: np.ndarray,
+    chols: np.ndarray,
+    weights: np.ndarray,
+    num: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """`num` draws of the Gaussian mixture of `means` (k, dim), Cholesky factors `chols`
+    (k, dim, dim) and `weights` (k,): the points (num, dim) and each one's component (num,)."""
+    component = rng.choice(len(weights), size=num, p=weights)
+    noise = rng.standard_normal((num, means.shape[1]))
+    # Per bump rather than one (num, dim, dim) gather: memory stays O(num · dim).
+    samples = means[component]
+    for k, chol in enumerate(chols):
+        mine = component == k
+        samples[mine] += noise[mine] @ chol.T
+    return samples, component

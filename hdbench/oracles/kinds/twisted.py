@@ -33,7 +33,7 @@ from scipy.special import logsumexp, softmax
 from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.kinds.fields import check_covariance, check_vector, gaussian_log_bump
-from hdbench.oracles.kinds.mixture import MAX_BUMPS, MixtureAcceptability
+from hdbench.oracles.kinds.mixture import MAX_BUMPS, MixtureAcceptability, gaussian_draws
 
 #: Spine half-length, in sd along it, over which the box follows a bent bump.
 SPINE_SDS = 5.0
@@ -191,12 +191,7 @@ class TwistedAcceptability(MixtureAcceptability):
 
     def sample(self, num: int, rng: np.random.Generator) -> np.ndarray:
         """T_k of exact Gaussian draws, bump k with probability ∝ h_k √det(2π Σ_k): (num, dim)."""
-        component = rng.choice(len(self.weights), size=num, p=self.weights)
-        noise = rng.standard_normal((num, self.dim))
-        samples = self.means[component]
-        for k, chol in enumerate(self._chols):
-            mine = component == k
-            samples[mine] += noise[mine] @ chol.T
+        samples, component = gaussian_draws(self.means, self._chols, self.weights, num, rng)
         offsets = np.einsum("ni,ni->n", samples - self.means[component], self.spines[component])
         shift = self.bends[component] * (offsets**2 - self.spine_vars[component])
         return samples + shift[:, None] * self.towards[component]
