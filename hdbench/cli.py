@@ -40,6 +40,8 @@ RUN_SUMMARY_KEYS = (
     "mean_true_d",
     "listening_mean",
     "num_ratings",
+    "chain_steps",
+    "stationary_at",
     "wall_time",
 )
 

@@ -103,17 +103,22 @@ def regressions(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -
         if key not in current.index:
             continue
         new, old, tolerance = float(current[key]), row.mean, row.tolerance
-        worse = {
-            "lower": new - old,
-            "higher": old - new,
-            "one": abs(new - 1.0) - abs(old - 1.0),
-        }.get(row.direction, 0.0)
-        if worse > tolerance:
+        if worse_by(new, old, row.direction) > tolerance:
             failures.append(
                 f"{row.metric} on {row.oracle} ({row.method}): {new:.4g} against the reference "
                 f"{old:.4g} ± {tolerance:.2g} ({row.direction} is better)"
             )
     return failures
+
+
+def worse_by(new: float, old: float, direction: str) -> float:
+    """How much worse `new` is than `old` for a metric whose `direction` is lower, higher or one
+    (closer to 1) is better; negative when it is better."""
+    return {
+        "lower": new - old,
+        "higher": old - new,
+        "one": abs(new - 1.0) - abs(old - 1.0),
+    }.get(direction, 0.0)
 
 
 def write_reference(table: pd.DataFrame, folder: Path = REFERENCE_DIR) -> Path:

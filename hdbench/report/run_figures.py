@@ -49,7 +49,10 @@ def write_run_figures(oracle: Oracle, context: TruthContext, result, folder: Pat
         # Convergence is measured against the exact target, which some truths cannot draw.
         if context.sampling_limit is None:
             levels = exact_levels(context, num)
-            paths.append(plot_convergence(result.trace, levels, folder / "convergence.png"))
+            stationary = result.row.get("stationary_at")
+            paths.append(
+                plot_convergence(result.trace, levels, folder / "convergence.png", stationary)
+            )
         paths.append(plot_chain(oracle, result.snapshots, folder / "chain.png"))
     if "nes_grad" in result.arrays:
         paths.append(plot_gradient_fields(oracle, result.arrays, folder / "gradient_fields.png"))
@@ -66,21 +69,35 @@ def exact_levels(context: TruthContext, num: int, num_sets: int = 5) -> dict[str
     }
 
 
-def plot_convergence(trace: pd.DataFrame, ceiling: dict[str, float], path: Path) -> Path:
-    """MMD² and variance ratio to the target against Langevin step, with the exact-sample level."""
-    fig, axes = plt.subplots(1, 2, figsize=(9, 3.4))
-    for ax, metric, label in zip(
-        axes,
-        ["mmd2", "var_ratio_target"],
-        ["MMD² to the target ↓", "variance ratio to target →1"],
-        strict=True,
-    ):
-        ax.plot(trace["step"], trace[metric], marker="o", ms=4, c=SAMPLE_COLOUR)
+def plot_convergence(
+    trace: pd.DataFrame,
+    ceiling: dict[str, float],
+    path: Path,
+    stationary_at: float | None = None,
+) -> Path:
+    """MMD² and variance ratio to the target against Langevin step, with the exact-sample level;
+    with the diagnostic's checks in the trace, a third panel of the cloud's movement against its
+    noise floor; a dotted line where the diagnostic called the chain stationary."""
+    diagnosed = "movement" in trace
+    fig, axes = plt.subplots(1, 3 if diagnosed else 2, figsize=(13.5 if diagnosed else 9, 3.4))
+    for ax, metric in zip(axes, ["mmd2", "var_ratio_target"], strict=False):
+        points = trace.dropna(subset=[metric])
+        ax.plot(points["step"], points[metric], marker="o", ms=4, c=SAMPLE_COLOUR)
         if metric in ceiling:
             ax.axhline(ceiling[metric], ls="--", c="0.4", lw=1, label="exact target samples")
-            ax.legend(fontsize=8)
-        ax.set_ylabel(label)
+    if diagnosed:
+        checks = trace.dropna(subset=["movement"])
+        ax = axes[2]
+        ax.plot(checks["step"], checks["movement"], c=SAMPLE_COLOUR, label="movement since t/2")
+        ax.plot(checks["step"], checks["noise_floor"], c="0.4", ls="--", label="noise floor")
+        ax.set_ylabel("sliced W₁ (no truth)")
+    for ax in axes:
+        if stationary_at is not None and not pd.isna(stationary_at):
+            ax.axvline(stationary_at, c="#e15759", ls=":", lw=1.2, label="stationary")
         ax.set_xlabel("Langevin step")
+        ax.legend(fontsize=8)
+    axes[0].set_ylabel("MMD² to the target ↓")
+    axes[1].set_ylabel("variance ratio to target →1")
     fig.tight_layout()
     return _save(fig, path)
 

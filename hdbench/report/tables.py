@@ -124,6 +124,9 @@ def oracle_section(oracle: str, table: pd.DataFrame, brackets: pd.DataFrame) -> 
             bold = method in best.get(column, set())
             cells.loc[labels[method], column] = f"**{text}**" if bold else text
     cells["num_ratings"] = [f"{grouped['num_ratings'].mean()[m]:,.0f}" for m in order]
+    if "chain_steps" in ok:
+        steps = grouped["chain_steps"].mean()
+        cells["chain_steps"] = ["—" if steps[m] != steps[m] else f"{steps[m]:,.0f}" for m in order]
     cells["wall_time"] = [f"{grouped['wall_time'].mean()[m]:.1f} s" for m in order]
     combined = bracketed(cells, brackets[brackets["oracle"] == oracle], columns)
     combined.columns = [f"{c} {ARROWS[direction(c)]}".strip() for c in combined.columns]
@@ -162,7 +165,7 @@ def bracketed(cells: pd.DataFrame, brackets: pd.DataFrame, columns: list[str]) -
     bracket_cells = pd.DataFrame(
         {c: [bracket_cell(levels, b, c) for b in rows.values()] for c in columns},
         index=list(rows),
-    ).assign(num_ratings="", wall_time="")
+    ).assign(**dict.fromkeys(cells.columns.drop(columns, errors="ignore"), ""))
     return pd.concat([bracket_cells.iloc[:1], cells, bracket_cells.iloc[1:]])
 
 

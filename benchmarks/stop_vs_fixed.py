@@ -1,0 +1,122 @@
+"""Is stopping at the diagnostic's step harmless? The paired stop-versus-fixed check.
+
+    .venv/bin/python benchmarks/stop_vs_fixed.py [--oracle paper_like] [--seeds 10] [--jobs 1]
+
+For each fixed-noise Langevin method and seed, one run at the defaults with `stop = "fixed"`
+(the paper's T steps) and a snapshot every 100 steps. A chain stopped by the diagnostic is the
+fixed chain up to its stop step (the same generator, step for step: tests/samplers), so the
+snapshot at the step where the watching diagnostic called it stationary *is* the stopped run's
+output: each seed gives a perfectly paired (stopped, fixed) sample from one chain. Both are
+scored with every metric; results/stopping/paired.csv holds one row per (method, seed, arm).
+
+The summary (results/stopping/summary.md) compares, for every reference metric, the mean over
+seeds of stopped − fixed with the metric's tolerance in results/reference/reference.csv (the
+same oracle and method): a method passes when every difference in the bad direction is within
+one tolerance.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from unittest import mock
+
+import pandas as pd
+from joblib import Parallel, delayed
+
+from hdbench.experiments import run as run_module
+from hdbench.experiments.reference import REFERENCE_METRICS, read_reference, worse_by
+from hdbench.experiments.run import RunSpec, execute
+from hdbench.metrics import TruthContext, evaluate
+from hdbench.oracles import load_oracle
+
+METHODS = ("humandiffusion", "humandiffusion_iter", "data_diffusion", "exact_score")
+OUT = Path("results/stopping")
+SNAPSHOT_EVERY = 100
+
+
+def fixed_params(method: str) -> dict:
+    """A fixed chain with a snapshot at every check of the diagnostic."""
+    if method == "exact_score":
+        return {"stop": "fixed", "sampler_settings": {"trace_every": SNAPSHOT_EVERY}}
+    return {"stop": "fixed", "trace_every": SNAPSHOT_EVERY}
+
+
+def paired_rows(oracle_name: str, method: str, seed: int) -> list[dict]:
+    """The (stopped, fixed) arms of one seed: the metrics of the particles at the stationary
+    step and at the last step of one fixed chain."""
+    oracle = load_oracle(oracle_name)
+    context = TruthContext.build(oracle.truth, oracle.real_data)
+    spec = RunSpec(oracle=oracle_name, method=method, params=fixed_params(method), seed=seed)
+    # The trace's metrics at every snapshot are not needed here: only two are scored.
+    with mock.patch.object(run_module, "trace_table", lambda *_: pd.DataFrame()):
+        result = execute(spec, oracle, context, raise_errors=True)
+    stationary = result.row["stationary_at"]
+    last = result.row["chain_steps"]
+    stopped_at = last if stationary is None else stationary
+    base = {"oracle": oracle_name, "method": method, "seed": seed}
+    stopped = evaluate(result.snapshots[stopped_at], context)
+    return [
+        {**base, "arm": "stopped", "chain_steps": stopped_at, **stopped},
+        {**base, "arm": "fixed", "chain_steps": last, **evaluate(result.samples, context)},
+    ]
+
+
+def summary(paired: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
+    """Per (oracle, method, metric): mean stopped − fixed, how much worse that is in the metric's
+    bad direction, the reference tolerance, and whether it is within."""
+    rows = []
+    for (oracle, method), group in paired.groupby(["oracle", "method"]):
+        arms = group.pivot(index="seed", columns="arm")
+        tolerances = reference[(reference["oracle"] == oracle) & (reference["method"] == method)]
+        for ref in tolerances.itertuples():
+            if ref.metric not in REFERENCE_METRICS or (ref.metric, "fixed") not in arms:
+                continue
+            stopped, fixed = arms[(ref.metric, "stopped")], arms[(ref.metric, "fixed")]
+            worse = worse_by(stopped.mean(), fixed.mean(), ref.direction)
+            rows.append(
+                {
+                    "oracle": oracle,
+                    "method": method,
+                    "metric": ref.metric,
+                    "stopped": stopped.mean(),
+                    "fixed": fixed.mean(),
+                    "worse_by": worse,
+                    "tolerance": ref.tolerance,
+                    "within": worse <= ref.tolerance,
+                    "steps_stopped": arms[("chain_steps", "stopped")].mean(),
+                    "seeds": len(arms),
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--oracle", default="paper_like")
+    parser.add_argument("--seeds", type=int, default=10)
+    parser.add_argument("--methods", nargs="+", default=list(METHODS))
+    parser.add_argument("--jobs", type=int, default=1)
+    args = parser.parse_args()
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / "paired.csv"
+    done = pd.read_csv(path) if path.exists() else pd.DataFrame(columns=["method", "seed"])
+    todo = [
+        (method, seed)
+        for method in args.methods
+        for seed in range(args.seeds)
+        if not ((done["method"] == method) & (done["seed"] == seed)).any()
+    ]
+    for rows in Parallel(n_jobs=args.jobs, return_as="generator")(
+        delayed(paired_rows)(args.oracle, method, seed) for method, seed in todo
+    ):
+        done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
+        done.to_csv(path, index=False)
+        print(f"{rows[0]['method']} seed {rows[0]['seed']}: stopped at {rows[0]['chain_steps']}")
+    table = summary(done, read_reference())
+    (OUT / "summary.md").write_text(table.to_markdown(index=False, floatfmt=".4g") + "\n")
+    print(table.to_markdown(index=False, floatfmt=".4g"))
+
+
+if __name__ == "__main__":
+    main()
