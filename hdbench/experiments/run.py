@@ -383,10 +383,11 @@ def _proceed(
         columns["answered_by"] = "people"
     else:
         context = context or TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
-        trace = trace_table(output.snapshots, context)
+        trace = with_convergence(trace_table(output.snapshots, context), output.arrays)
         with progress.phase("scoring"):
             columns.update(evaluate(output.samples, context))
         columns.update(escape_status(columns["escaped_share"]))
+    columns.update(chain_columns(output.arrays))
     columns.update(test.summary())
     columns["metric_time"] = time.perf_counter() - started
     arrays = {**output.arrays, "listening_real": test.real, "listening_generated": test.generated}
@@ -442,6 +443,31 @@ def trace_table(snapshots: dict[int, np.ndarray], context: TruthContext) -> pd.D
         for step, x in sorted(snapshots.items())
     ]
     return pd.DataFrame(rows)
+
+
+CONVERGENCE_COLUMNS = ("lag_step", "movement", "noise_floor")
+
+
+def with_convergence(trace: pd.DataFrame, arrays: dict[str, np.ndarray]) -> pd.DataFrame:
+    """The trace with the convergence diagnostic's checks (`arrays["convergence"]`, rows of
+    step, lag step, movement, floor) joined on the step: one row per snapshot or check."""
+    checks = arrays.get("convergence")
+    if checks is None or not len(checks):
+        return trace
+    diagnostic = pd.DataFrame(checks, columns=["step", *CONVERGENCE_COLUMNS])
+    diagnostic = diagnostic.astype({"step": int, "lag_step": int})
+    if trace.empty:
+        return diagnostic
+    return trace.merge(diagnostic, on="step", how="outer").sort_values("step", ignore_index=True)
+
+
+def chain_columns(arrays: dict[str, np.ndarray]) -> dict[str, Any]:
+    """`chain_steps` (the steps a Langevin chain ran) and `stationary_at` (the first step at
+    which the diagnostic called it stationary; None: never), for the methods that record them."""
+    if "chain_steps" not in arrays:
+        return {}
+    ran, stationary = (int(v) for v in arrays["chain_steps"])
+    return {"chain_steps": ran, "stationary_at": stationary if stationary >= 0 else None}
 
 
 def failure_columns(error: Exception, ledger: Ledger) -> dict[str, Any]:

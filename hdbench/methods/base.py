@@ -4,7 +4,7 @@ harness hands a reference method (`reference = True` on the class) instead of a 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -28,7 +28,10 @@ class DiffusionParams(NetworkParams):
     """What every score-network-plus-Langevin method sets: the network, its training, the chain."""
 
     step_size: float = Field(0.01, gt=0, description="Langevin η (ε² in the poster)")
-    num_steps: int = Field(10_000, ge=0, description="Langevin steps T")
+    num_steps: int = Field(10_000, ge=0, description="Langevin steps T, the most a chain runs")
+    stop: Literal["converged", "fixed"] = Field(
+        "converged", description="end the chain once stationary, or run all num_steps"
+    )
     trace_every: int = Field(500, ge=1)
 
 

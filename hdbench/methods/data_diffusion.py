@@ -73,8 +73,10 @@ class DataDiffusion:
         noisy = clean + params.sigma_dsm * z
         network, losses = steps.fit(params, noisy, None, -z / params.sigma_dsm, rng)
         starts = eval_starts(problem, rng)
-        samples, snapshots = steps.sample(params, gradient_score_fn(network), starts, rng)
-        return MethodOutput(samples, {"training_loss": losses}, snapshots)
+        chain = steps.sample(params, gradient_score_fn(network), starts, rng)
+        return MethodOutput(
+            chain.samples, {"training_loss": losses, **chain.arrays}, chain.snapshots
+        )
 
 
 METHODS.add("data_diffusion", DataDiffusion())

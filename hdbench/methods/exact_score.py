@@ -17,7 +17,7 @@ and tables list it apart from the competitors.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field, model_validator
@@ -33,7 +33,10 @@ from hdbench.protocol import (
     TrialBatch,
     eval_starts,
 )
+from hdbench.methods.steps import convergence_arrays
 from hdbench.samplers import SAMPLERS, Sampler, build_sampler
+from hdbench.samplers.convergence import StationarityDiagnostic
+from hdbench.samplers.plain_langevin import PlainLangevinSampler
 
 #: The sampler `auto` picks where the truth's smoothed score is a closed form, and elsewhere.
 AUTO_SAMPLERS = {True: "predictor_corrector", False: "langevin"}
@@ -47,6 +50,11 @@ class ExactScoreParams(MethodParams):
     )
     sampler_settings: dict[str, Any] = Field(
         default_factory=dict, description="the sampler's settings; its defaults for the rest"
+    )
+    stop: Literal["converged", "fixed"] = Field(
+        "converged",
+        description="langevin: end the chain once stationary, or run all num_steps; the "
+        "annealed samplers keep their schedules",
     )
 
     @model_validator(mode="after")
@@ -115,9 +123,13 @@ class ExactScore:
             snapshots[step] = x.copy()
 
         starts = eval_starts(problem, state.rng)
-        chain = params.chain(problem.truth.closed_form_smoothing)
-        samples = chain.sample(problem.truth.smoothed_score, starts, state.rng, keep)
-        return MethodOutput(samples, {}, snapshots)
+        sampler = params.chain(problem.truth.closed_form_smoothing)
+        if not isinstance(sampler, PlainLangevinSampler):
+            samples = sampler.sample(problem.truth.smoothed_score, starts, state.rng, keep)
+            return MethodOutput(samples, {}, snapshots)
+        diagnostic = StationarityDiagnostic(stops=params.stop == "converged")
+        samples = sampler.sample(problem.truth.smoothed_score, starts, state.rng, keep, diagnostic)
+        return MethodOutput(samples, convergence_arrays(diagnostic, max(snapshots)), snapshots)
 
 
 METHODS.add("exact_score", ExactScore())

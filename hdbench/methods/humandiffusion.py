@@ -97,7 +97,7 @@ class HumanDiffusion:
         network = steps.load_network(params, problem.dim, state.modules["network"])
         score_fn = ratio_score_fn(network, params.d_floor)
         starts = eval_starts(problem, state.rng)
-        samples, snapshots = steps.sample(params, score_fn, starts, state.rng)
+        chain = steps.sample(params, score_fn, starts, state.rng)
         field_points = field_grid(state.arrays["periphery"])
         arrays = {
             name: state.arrays[name]
@@ -107,8 +107,9 @@ class HumanDiffusion:
             training_loss=state.arrays["training_loss"],
             field_points=field_points,
             learned_score=score_fn(field_points),
+            **chain.arrays,
         )
-        return MethodOutput(samples, arrays, snapshots)
+        return MethodOutput(chain.samples, arrays, chain.snapshots)
 
 
 def ask_around(

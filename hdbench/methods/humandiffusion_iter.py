@@ -124,12 +124,11 @@ class IterativeHumanDiffusion:
         if state.values["round"] >= params.num_rounds:
             state.phase = "sample"
             return state
-        moving = params.model_copy(update={"num_steps": params.round_steps})
+        # A round's chain is short and its length part of the method: it always runs whole.
+        moving = params.model_copy(update={"num_steps": params.round_steps, "stop": "fixed"})
         starts = starting_points(problem.real_data, params.num_centres)
-        particles, _ = steps.sample(
-            moving, ratio_score_fn(network, params.d_floor), starts, state.rng
-        )
-        state.arrays["centres"] = particles
+        chain = steps.sample(moving, ratio_score_fn(network, params.d_floor), starts, state.rng)
+        state.arrays["centres"] = chain.samples
         state.phase = "query"
         return state
 

@@ -30,6 +30,7 @@ from hdbench.estimators.rating_summary import summarise
 from hdbench.methods.base import DiffusionParams
 from hdbench.models.score_network import ScoreNetwork, TrainingConfig, train_score_network
 from hdbench.protocol.trials import RatingBatch, TrialBatch
+from hdbench.samplers.convergence import StationarityDiagnostic
 from hdbench.samplers.langevin import LangevinSampler, ScoreFn
 
 
@@ -143,18 +144,42 @@ def load_network(params: DiffusionParams, dim: int, state_dict: dict) -> ScoreNe
     return network
 
 
+@dataclass(frozen=True)
+class Chain:
+    """What a Langevin run leaves: the final particles (num_chains, dim), snapshots
+    {step: particles} every `trace_every` steps and at the last, and the arrays of its
+    convergence (`convergence_arrays`)."""
+
+    samples: np.ndarray
+    snapshots: dict[int, np.ndarray]
+    arrays: dict[str, np.ndarray]
+
+
 def sample(
     params: DiffusionParams,
     score_fn: ScoreFn,
     starts: np.ndarray,
     rng: np.random.Generator,
-) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """Langevin chains from `starts` (num_chains, dim): the final particles and snapshots
-    {step: particles} every `trace_every` steps."""
+) -> Chain:
+    """Langevin chains from `starts` (num_chains, dim), at most `num_steps` steps; with
+    `stop="converged"` they end once the cloud is stationary (`StationarityDiagnostic`)."""
     snapshots: dict[int, np.ndarray] = {}
 
     def keep(step: int, x: np.ndarray) -> None:
         snapshots[step] = x.copy()
 
+    diagnostic = StationarityDiagnostic(stops=params.stop == "converged")
     sampler = LangevinSampler(params.step_size, params.num_steps, params.trace_every)
-    return sampler.sample(score_fn, starts, rng, keep), snapshots
+    samples = sampler.sample(score_fn, starts, rng, keep, diagnostic)
+    return Chain(samples, snapshots, convergence_arrays(diagnostic, max(snapshots)))
+
+
+def convergence_arrays(diagnostic: StationarityDiagnostic, last_step: int) -> dict[str, np.ndarray]:
+    """`convergence`: the diagnostic's checks (num_checks, 4: step, lag step, movement, floor);
+    `chain_steps`: the steps the chain ran and the step at which it was first stationary
+    (−1: never), shape (2,)."""
+    stationary = -1 if diagnostic.stop_step is None else diagnostic.stop_step
+    return {
+        "convergence": diagnostic.trace_array(),
+        "chain_steps": np.array([last_step, stationary]),
+    }

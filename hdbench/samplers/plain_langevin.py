@@ -2,7 +2,8 @@
 
     x ← x + (η/2) · s(x, σ) + √η · r,   r ~ N(0, I),
 
-for `num_steps` steps from the given particles (Ueda et al. 2023, Eq. 10; `LangevinSampler`).
+for at most `num_steps` steps from the given particles (Ueda et al. 2023, Eq. 10;
+`LangevinSampler`).
 σ = 0, the default, follows the unsmoothed score. With a fixed step the chain crosses between
 modes only as often as the noise carries a particle over the low-density gap, so on a target of
 separated modes it keeps the weights of its starting points (Song & Ermon 2019, §3.2).
@@ -15,7 +16,7 @@ from pydantic import Field
 
 from hdbench.samplers import SAMPLERS
 from hdbench.samplers.base import NoiseScoreFn, Sampler
-from hdbench.samplers.langevin import LangevinSampler, TraceFn
+from hdbench.samplers.langevin import LangevinSampler, StopRule, TraceFn
 
 
 @SAMPLERS.register("langevin")
@@ -30,6 +31,8 @@ class PlainLangevinSampler(Sampler):
         x0: np.ndarray,
         rng: np.random.Generator,
         trace_fn: TraceFn | None = None,
+        stop_rule: StopRule | None = None,
     ) -> np.ndarray:
+        """As `Sampler.sample`; a `stop_rule` may end the chain before `num_steps`."""
         chain = LangevinSampler(self.step_size, self.num_steps, self.trace_every)
-        return chain.sample(lambda x: score_fn(x, self.sigma), x0, rng, trace_fn)
+        return chain.sample(lambda x: score_fn(x, self.sigma), x0, rng, trace_fn, stop_rule)
