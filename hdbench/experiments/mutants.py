@@ -17,7 +17,7 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from unittest import mock
 
-from hdbench.algorithms import steps
+from hdbench.methods import steps
 from hdbench.estimators.nes import NESEstimator
 from hdbench.registry import Registry
 from hdbench.samplers.langevin import LangevinSampler
