@@ -283,6 +283,29 @@ def build_parser() -> argparse.ArgumentParser:
         "reference", help="regenerate results/reference/ from benchmarks/reference.toml"
     )
     reference.add_argument("--out", type=Path, help="default: results/reference")
+    reference.add_argument(
+        "--check",
+        action="store_true",
+        help="run the suite on a check seed set and compare it with the reference instead; "
+        "exit 1 on a regression",
+    )
+    reference.add_argument(
+        "--mutant", help="with --check: apply this deliberate regression (see --power)"
+    )
+    reference.add_argument(
+        "--seed-set",
+        type=non_negative_count,
+        default=0,
+        help="with --check: the check seed set (default 0)",
+    )
+    reference.add_argument(
+        "--power",
+        action="store_true",
+        help="every mutant, and the unchanged code on --sets seed sets: results/reference/power.md",
+    )
+    reference.add_argument(
+        "--sets", type=positive_count, default=10, help="with --power: seed sets (default 10)"
+    )
     add_parallel_options(reference)
     add_quiet_option(reference)
     reference.set_defaults(handler=run_reference)
@@ -905,6 +928,21 @@ def speech_render(args: argparse.Namespace) -> None:
 def run_reference(args: argparse.Namespace) -> int:
     from hdbench.experiments import pipelines
 
+    if args.mutant is not None and not args.check:
+        raise SpecError("--mutant: expected with --check")
+    if args.power:
+        text, path = pipelines.reference_power(args.sets, args.out, args.jobs)
+        print(text)
+        print(f"wrote {path}")
+        return 0
+    if args.check:
+        failures, what = pipelines.check_reference(args.seed_set, args.mutant, args.out, args.jobs)
+        if failures:
+            print(f"{what}: {len(failures)} regression(s)")
+            print("\n".join(f"  {line}" for line in failures))
+            return 1
+        print(f"{what}: no regression against the reference")
+        return 0
     runs, path, out = pipelines.make_reference(args.out, args.jobs, args.scheduler)
     print(f"wrote {path}; `git diff {out}` shows what moved")
     return failed_runs_exit(runs, "reference")

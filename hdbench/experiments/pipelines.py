@@ -153,8 +153,49 @@ def make_reference(
     scratch = out.parent / f"{out.name}-runs"
     shutil.rmtree(scratch, ignore_errors=True)
     runs = run_suite(sweep_spec, scratch, n_jobs=n_jobs, scheduler=scheduler)
+    runs = reference.with_run_state(runs, scratch)
     path = reference.write_reference(reference.build_reference(runs, sweep_spec), out)
     files.write_text((scratch / "summary.md").read_text(), out / "summary.md")
     for name in ("metrics", "samples"):
         shutil.copyfile(scratch / "figures" / f"{name}.png", out / f"{name}.png")
     return runs, path, out
+
+
+def check_reference(
+    seed_set: int, mutant: str | None = None, out: Path | None = None, n_jobs: int = -1
+) -> tuple[list[str], str]:
+    """The reduced suite on check seed set `seed_set` (with `mutant` applied) against the
+    reference in `out` (default: the committed one): the regressions found, and what was
+    checked ("unchanged code, seeds 1000, 1001, 1002")."""
+    from hdbench.experiments import regression_check
+    from hdbench.experiments.mutants import MUTANTS
+
+    if mutant is not None:
+        MUTANTS[mutant]  # an unknown name fails here, in one line
+    sweep_spec = read_sweep("reference")
+    out = out or reference.REFERENCE_DIR
+    table = reference.read_reference(out)
+    scratch = out.parent / f"{out.name}-check"
+    runs = regression_check.run_check(sweep_spec, seed_set, scratch, mutant, n_jobs)
+    what = f"mutant {mutant}" if mutant else "unchanged code"
+    seeds = ", ".join(str(s) for s in reference.check_seeds(seed_set))
+    return reference.regressions(runs, table, sweep_spec), f"{what}, seeds {seeds}"
+
+
+def reference_power(num_sets: int, out: Path | None = None, n_jobs: int = -1) -> tuple[str, Path]:
+    """Every mutant, and the unchanged code on `num_sets` check sets, against the reference in
+    `out`: the power table (markdown), also written with its tidy margins (power.md,
+    power.csv) into `out`."""
+    from hdbench.experiments import regression_check
+
+    sweep_spec = read_sweep("reference")
+    out = out or reference.REFERENCE_DIR
+    table = reference.read_reference(out)
+    scratch = out.parent / f"{out.name}-check"
+    caught, unchanged = regression_check.power(
+        sweep_spec, table, scratch, num_sets=num_sets, n_jobs=n_jobs
+    )
+    text = regression_check.power_markdown(caught, unchanged)
+    files.write_text(text, out / "power.md")
+    files.write_frame(pd.concat([caught, unchanged], ignore_index=True), out / "power.csv")
+    return text, out / "power.md"

@@ -1,11 +1,25 @@
 """The committed reference of a reduced suite, and the check that catches regressions.
 
-`make reference` runs benchmarks/reference.toml and stores, for every (oracle, method, metric),
-the mean over seeds, the seed-to-seed sd and a tolerance of four standard errors of that mean
-(4 sd / √seeds) in results/reference/reference.csv. The regression test runs the same suite and
-fails, naming the metric, the oracle, the method and both values, when a mean moves past its
-tolerance in the bad direction (up for lower-is-better, down for higher-is-better, away from 1
-for ratios). A reference made from another sweep file is refused as stale.
+`make reference` runs benchmarks/reference.toml on its N reference seeds and stores, for every
+(oracle, method, metric), the mean over seeds, the seed-to-seed sd and a tolerance in
+results/reference/reference.csv. The check (`hdbench reference --check`) runs the same suite on
+a set of m = `SEEDS_PER_SET` other seeds and fails, naming the metric, the oracle, the method
+and both values, when the check's median moves past its tolerance in the bad direction (up for
+lower-is-better, down for higher-is-better, away from 1 for ratios, either way for what has no
+better direction).
+
+How the false alarms of unchanged code are bounded. The tolerance is a prediction band for one
+fresh seed: with the reference's mean x̄ and sd s of N seeds, (x − x̄) / (s √(1 + 1/N)) is
+Student-t with N − 1 degrees of freedom for normal seed-to-seed noise, so a seed falls past the
+band with probability q. The median of m = 3 seeds is past it only when at least 2 of the 3
+are: probability at most 3q². Each of the C compared rows gets q = √(α / 3C), so that by
+Bonferroni a check of unchanged code fails with probability at most α = `FALSE_ALARM_RATE`
+whatever the dependence between metrics. The median also makes the check robust to one seed in
+three that fails outright, a heavy tail no sd of 10 seeds estimates. Shares and counts have a
+least tolerance (`resolution`): a share seen at 1 in every reference seed still allows the
+misses one seed's particles can hide. A run that raised an error is a regression; a run that
+diverged counts as past the band on every metric. Check seed sets never overlap the reference
+seeds (`check_seeds`); a reference made from another sweep file (seeds aside) is refused.
 """
 
 from __future__ import annotations
@@ -15,9 +29,11 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from hdbench import files
 from hdbench.errors import SpecError
+from hdbench.experiments import store
 from hdbench.experiments.plan import SweepSpec
 from hdbench.report.tables import direction
 from hdbench.rng import stable_hash
@@ -37,88 +53,180 @@ REFERENCE_METRICS = (
     "prdc_recall",
     "modes_captured",
     "mean_true_d",
+    "chain_steps",
+    "var_ratio_target_at_500",
+    "final_training_loss",
 )
-NUM_STANDARD_ERRORS = 4.0
-#: Metrics that are shares of particles, reference points or grid cells: their seed-to-seed sd is
-#: 0 where every seed gives the same share (a precision of 1), though one particle more or less
-#: is within chance.
+#: How far a Langevin chain has got at step 500, from its trace: a changed step size that the
+#: stopping rule makes up for by running longer still shows in how fast the chain moves.
+EARLY_STEP = 500
+EARLY_COLUMN = f"var_ratio_target_at_{EARLY_STEP}"
+#: The score network's training loss over its last steps, from the run's arrays: training cut
+#: short or fed other targets shows there before it shows in the samples.
+LOSS_COLUMN = "final_training_loss"
+LAST_TRAINING_STEPS = 50
+#: Columns with no better direction, checked both ways: a stop step or an early state that moves
+#: either way by more than its tolerance means the chain has changed; so does a metric whose
+#: best value is the target's (→ ceiling), which the check has no ceiling to compare with.
+EITHER_WAY = {"chain_steps", EARLY_COLUMN}
+#: The most probability with which a check of unchanged code on fresh seeds fails.
+FALSE_ALARM_RATE = 0.01
+#: Seeds of one check set; check set k holds FIRST_CHECK_SEED + m·k, …, + m·k + m − 1.
+SEEDS_PER_SET = 3
+FIRST_CHECK_SEED = 1000
+#: Metrics that are shares of particles, reference points or grid cells, and metrics that count
+#: whole units (modes): see `resolution`.
 SHARES = ("prdc_precision", "prdc_recall", "escaped_share", "grid_coverage")
-#: Metrics that count whole units (modes): their mean over seeds moves in steps of 1 / seeds.
 COUNTS = ("modes_captured",)
 
 
+def check_seeds(seed_set: int) -> list[int]:
+    """The seeds of check set `seed_set` (≥ 0): disjoint from every other set and from the
+    reference seeds (which are below FIRST_CHECK_SEED)."""
+    if seed_set < 0:
+        raise SpecError(f"seed_set: expected an integer ≥ 0, got {seed_set}")
+    first = FIRST_CHECK_SEED + SEEDS_PER_SET * seed_set
+    return list(range(first, first + SEEDS_PER_SET))
+
+
 def sweep_hash(sweep: SweepSpec) -> str:
-    return stable_hash(json.dumps(sweep.canonical(), sort_keys=True))
+    """The sweep's identity without its seeds: a check on other seeds uses the same reference."""
+    return stable_hash(json.dumps(sweep.definition(), sort_keys=True))
+
+
+def checked_direction(metric: str) -> str:
+    """lower, higher, one (closer to 1) or either (may not move)."""
+    if metric in EITHER_WAY:
+        return "either"
+    if metric == LOSS_COLUMN:
+        return "lower"
+    way = direction(metric)
+    return way if way in ("lower", "higher", "one") else "either"
+
+
+def with_run_state(runs: pd.DataFrame, folder: Path) -> pd.DataFrame:
+    """`runs` (stored in `folder`) with EARLY_COLUMN, the variance ratio to the target at step
+    EARLY_STEP of each Langevin run's trace, and LOSS_COLUMN, the mean training loss of a
+    score network's last LAST_TRAINING_STEPS steps (NaN where a run has neither)."""
+    early, loss = [], []
+    for row in runs.to_dict("records"):
+        chain = "chain_steps" in row and pd.notna(row["chain_steps"])
+        trace = store.read_run_trace(folder, row) if chain else None
+        at = None if trace is None else trace[trace["step"] == EARLY_STEP]
+        has = at is not None and len(at) and "var_ratio_target" in at
+        early.append(float(at["var_ratio_target"].iloc[0]) if has else np.nan)
+        losses = store.read_run_array(folder, row, "training_loss") if chain else None
+        loss.append(np.nan if losses is None else float(np.mean(losses[-LAST_TRAINING_STEPS:])))
+    return runs.assign(**{EARLY_COLUMN: early, LOSS_COLUMN: loss})
+
+
+def long_form(runs: pd.DataFrame) -> pd.DataFrame:
+    """One row per (oracle, method, seed, metric) that `runs` has a value for."""
+    metrics = [m for m in REFERENCE_METRICS if m in runs.columns]
+    long = runs.melt(id_vars=["oracle", "method", "seed"], value_vars=metrics, var_name="metric")
+    return long.dropna(subset=["value"])
 
 
 def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
-    """One row per (oracle, method, metric): mean, sd, seeds, tolerance, direction. A diverged
-    run is part of what the suite does: the metrics it has (those of particles that ran off the
-    target's region) count; a run that failed is refused."""
-    if (runs["status"] == "error").any():
-        bad = runs[runs["status"] == "error"].iloc[0]
-        raise SpecError(f"reference: run {bad.run_id} failed ({bad.error}); fix it first")
-    metrics = [m for m in REFERENCE_METRICS if m in runs.columns]
-    long = runs.melt(id_vars=["oracle", "method", "seed"], value_vars=metrics, var_name="metric")
-    long = long.dropna(subset=["value"])
-    table = long.groupby(["oracle", "method", "metric"])["value"].agg(["mean", "std", "count"])
-    table = table.rename(columns={"std": "sd", "count": "num_seeds"}).reset_index()
+    """One row per (oracle, method, metric): mean, sd, num_seeds, direction, tolerance. A run
+    that did not finish well (error, diverged) is refused: the reference is of working code."""
+    if (runs["status"] != "ok").any():
+        bad = runs[runs["status"] != "ok"].iloc[0]
+        raise SpecError(f"reference: run {bad.run_id} did not finish ({bad.error}); fix it first")
+    grouped = long_form(runs).groupby(["oracle", "method", "metric"])["value"]
+    table = grouped.agg(["mean", "std", "count"]).reset_index()
+    table = table.rename(columns={"std": "sd", "count": "num_seeds"})
     table["sd"] = table["sd"].fillna(0.0)
-    # The small floor absorbs rounding when a metric does not vary across seeds at all.
-    spread = NUM_STANDARD_ERRORS * table["sd"] / np.sqrt(table["num_seeds"])
+    table["direction"] = table["metric"].map(checked_direction)
+    quantile = band_quantile(len(table), table["num_seeds"].to_numpy(), table["direction"])
+    band = quantile * table["sd"] * np.sqrt(1.0 + 1.0 / table["num_seeds"])
     floors = [
-        resolution(*row, sweep.num_eval_samples)
-        for row in table[["metric", "mean", "num_seeds"]].itertuples(index=False)
+        resolution(metric, mean, sweep.num_eval_samples, z)
+        for metric, mean, z in zip(table["metric"], table["mean"], quantile, strict=True)
     ]
-    table["tolerance"] = np.maximum(spread, floors) + 1e-6 * (1.0 + table["mean"].abs())
-    table["direction"] = table["metric"].map(direction)
+    # The small floor absorbs rounding when a metric does not vary across seeds at all.
+    table["tolerance"] = np.maximum(band, floors) + 1e-6 * (1.0 + table["mean"].abs())
     table["sweep_hash"] = sweep_hash(sweep)
     return table
 
 
-def resolution(metric: str, mean: float, num_seeds: int, num_particles: int) -> float:
-    """The least tolerance a metric's mean over `num_seeds` runs can have, whatever the sd seen.
+def band_quantile(num_rows: int, num_seeds: np.ndarray, ways: pd.Series) -> np.ndarray:
+    """The t quantile of each row's band: a seed falls past it with probability q = √(α / 3C)
+    over C = `num_rows` rows (q/2 a side for rows that can be worse both ways: either, one)."""
+    q = np.sqrt(FALSE_ALARM_RATE / (3 * num_rows))
+    tail = np.where(ways.isin(["either", "one"]), q / 2, q)
+    return stats.t.ppf(1.0 - tail, np.maximum(num_seeds - 1, 1))
 
-    A share over N = seeds × particles indicators has a standard error of √(p(1 − p)/N), with p
-    taken one pseudo-count in from 0 and 1 (Laplace) so that a share seen at 1 in every seed
-    still allows the misses N draws can hide; four of them, as for the sd. A count (modes)
-    allows one unit in one seed. Other metrics: 0."""
+
+def resolution(metric: str, mean: float, num_particles: int, z: float) -> float:
+    """The least tolerance of one seed's value, whatever the reference's sd: a share of
+    `num_particles` indicators has a standard error √(p(1 − p)/n), with p taken one
+    pseudo-count in from 0 and 1 (Laplace) so that a share seen at 1 still allows the misses n
+    draws can hide, z of them; a count (modes) allows one unit. Other metrics: 0."""
     if metric in SHARES:
-        total = num_seeds * num_particles
-        share = (mean * total + 1.0) / (total + 2.0)
-        return NUM_STANDARD_ERRORS * float(np.sqrt(share * (1.0 - share) / total))
+        share = (mean * num_particles + 1.0) / (num_particles + 2.0)
+        return z * float(np.sqrt(share * (1.0 - share) / num_particles))
     if metric in COUNTS:
-        return 1.0 / num_seeds
+        return 1.0
     return 0.0
 
 
-def regressions(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -> list[str]:
-    """One message per metric whose mean moved past its tolerance in the bad direction."""
+def margins(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
+    """Every reference row that `runs` has: the check's median (`new`), how much worse the
+    median seed is (`worse`, negative: better) and `margin` = worse / tolerance (> 1: a
+    regression). A diverged run is past the band on every metric; runs that raised an error
+    are rows of metric `status` with an infinite margin."""
     if reference["sweep_hash"].iloc[0] != sweep_hash(sweep):
-        return ["reference: made from another benchmarks/reference.toml; run `make reference`"]
-    current = build_reference(runs, sweep).set_index(["oracle", "method", "metric"])["mean"]
-    failures = []
-    for row in reference.itertuples():
-        key = (row.oracle, row.method, row.metric)
-        if key not in current.index:
-            continue
-        new, old, tolerance = float(current[key]), row.mean, row.tolerance
-        if worse_by(new, old, row.direction) > tolerance:
-            failures.append(
-                f"{row.metric} on {row.oracle} ({row.method}): {new:.4g} against the reference "
-                f"{old:.4g} ± {tolerance:.2g} ({row.direction} is better)"
-            )
-    return failures
+        raise SpecError(
+            "reference: made from another benchmarks/reference.toml; run `make reference`"
+        )
+    keys = ["oracle", "method", "metric"]
+    long = long_form(runs[runs["status"] == "ok"]).merge(reference, on=keys)
+    long["worse"] = [
+        worse_by(new, old, way)
+        for new, old, way in zip(long["value"], long["mean"], long["direction"], strict=True)
+    ]
+    diverged = runs.loc[runs["status"] == "diverged", ["oracle", "method", "seed"]]
+    past = diverged.merge(reference, on=["oracle", "method"]).assign(value=np.nan, worse=np.inf)
+    long = pd.concat([long, past], ignore_index=True)
+    table = long.groupby(keys).agg(new=("value", "median"), worse=("worse", "median"))
+    table = reference.merge(table.reset_index(), on=keys)
+    table["margin"] = table["worse"] / table["tolerance"]
+    failed = runs.loc[runs["status"] == "error", ["oracle", "method", "seed", "status", "error"]]
+    failed = failed.assign(metric="status", margin=np.inf, worse=np.inf)
+    return pd.concat([table, failed], ignore_index=True)
+
+
+def regressions(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -> list[str]:
+    """One message per metric whose check median moved past its tolerance in the bad direction,
+    and per run that raised an error."""
+    try:
+        table = margins(runs, reference, sweep)
+    except SpecError as error:
+        return [str(error)]
+    return [
+        f"{row.oracle} ({row.method}) seed {row.seed:.0f}: {row.status}: {row.error}"
+        if row.metric == "status"
+        else f"{row.metric} on {row.oracle} ({row.method}): median {row.new:.4g} against the "
+        f"reference {row.mean:.4g} ± {row.tolerance:.2g} ({explained(row.direction)})"
+        for row in table.itertuples()
+        if row.margin > 1.0
+    ]
+
+
+def explained(direction: str) -> str:
+    return "it may not move" if direction == "either" else f"{direction} is better"
 
 
 def worse_by(new: float, old: float, direction: str) -> float:
     """How much worse `new` is than `old` for a metric whose `direction` is lower, higher or one
-    (closer to 1) is better; negative when it is better."""
+    (closer to 1) is better, negative when it is better; for `either`, how far it moved."""
     return {
         "lower": new - old,
         "higher": old - new,
         "one": abs(new - 1.0) - abs(old - 1.0),
-    }.get(direction, 0.0)
+        "either": abs(new - old),
+    }[direction]
 
 
 def write_reference(table: pd.DataFrame, folder: Path = REFERENCE_DIR) -> Path:

@@ -217,6 +217,12 @@ def read_run_array(folder: Path, row: pd.Series | dict, name: str) -> np.ndarray
         return arrays.get(name)
 
 
+def read_run_trace(folder: Path, row: pd.Series | dict) -> pd.DataFrame | None:
+    """A run's trace.csv (one row per snapshot or check); None when absent."""
+    path = run_folder(folder, row["oracle"], row["method"], row["run_id"]) / "trace.csv"
+    return pd.read_csv(path) if path.exists() and path.stat().st_size else None
+
+
 def write_run(result: RunResult, folder: Path) -> Path:
     """Everything about one run in `folder`: spec.json, metrics.json and .csv (its one row),
     samples.npy, trace.csv (metrics along the chain) and arrays.npz (fields, ratings)."""

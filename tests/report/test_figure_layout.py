@@ -235,6 +235,12 @@ def test_run_figures_keep_d_visible_under_many_particles(checked_saves, tmp_path
         plot_chain(oracle, {0: cloud, 500: cloud, 1000: cloud}, tmp_path / "chain.png"),
         plot_gradient_fields(oracle, arrays, tmp_path / "gradient_fields.png"),
         plot_convergence(trace, {"mmd2": 0.005}, tmp_path / "convergence.png"),
+        plot_convergence(
+            trace.merge(CHECKS, on="step", how="outer"),
+            {"mmd2": 0.005},
+            tmp_path / "convergence_stopped.png",
+            1000,
+        ),
         plot_final_samples([oracle], METHODS, {}, tmp_path / "samples_one.png"),
         plot_oracle(oracle, tmp_path / "oracle.png", num_target=300),
     ]
@@ -250,6 +256,17 @@ def capture(captured: list):
         Path(path).touch()
 
     return save
+
+
+#: The convergence diagnostic's checks of a chain stopped at step 1,000, as trace.csv holds them.
+CHECKS = pd.DataFrame(
+    {
+        "step": [200, 300, 500, 800, 1000],
+        "lag_step": [100, 100, 200, 400, 500],
+        "movement": [0.3, 0.25, 0.1, 0.06, 0.05],
+        "noise_floor": [0.06] * 5,
+    }
+)
 
 
 def test_gradient_fields_have_a_colour_bar(tmp_path):
