@@ -75,12 +75,21 @@ ROWS = [
     Row(
         "`hdbench run` humandiffusion on paper_like, start to exit, figures included",
         mean("test_command_line[run]"),
-        2.5,
+        10.0,
+    ),
+    Row(
+        "… the same with the paper's fixed chain (`--set stop=fixed`)",
+        mean("test_command_line[run_fixed]"),
+    ),
+    Row(
+        "… fixed chain / chain stopped when stationary",
+        ratio(mean("test_command_line[run_fixed]"), mean("test_command_line[run]")),
+        ratio=True,
     ),
     Row(
         "… the same, scoring 200 particles (`--eval-samples 200`)",
         mean("test_command_line[run200]"),
-        2.5,
+        10.0,
     ),
     Row(
         "humandiffusion default run: the method's `wall_time`",
@@ -106,6 +115,17 @@ ROWS = [
             "humangan_truncated",
             "exact_score",
         )
+    ),
+    *(
+        Row(
+            f"{method} default run, fixed chain / stopped when stationary",
+            ratio(
+                mean(f"test_whole_default_run[{method}-fixed]"),
+                mean(f"test_whole_default_run[{method}]"),
+            ),
+            ratio=True,
+        )
+        for method in ("humandiffusion", "humandiffusion_iter", "data_diffusion", "exact_score")
     ),
     Row("one training step, 300 points (2→128→128→3, Adam)", per_step("test_training_steps")),
     Row(

@@ -144,12 +144,22 @@ def test_bare_forward(benchmark, network, num_particles):
     benchmark.pedantic(forward, rounds=2000 if num_particles < 1000 else 100, warmup_rounds=5)
 
 
-@pytest.mark.parametrize("method", sorted(METHODS))
-def test_whole_default_run(benchmark, method):
-    """A whole run at the defaults on paper_like: queries, training, 10⁴ Langevin steps,
-    metrics, through `execute`; extra_info holds the row's `wall_time` (the method alone)."""
+STOPPING = ("humandiffusion", "humandiffusion_iter", "data_diffusion", "exact_score")
+
+
+@pytest.mark.parametrize(
+    ("method", "stop"),
+    [(method, "converged") for method in sorted(METHODS)]
+    + [(method, "fixed") for method in STOPPING],
+    ids=[*sorted(METHODS), *(f"{method}-fixed" for method in STOPPING)],
+)
+def test_whole_default_run(benchmark, method, stop):
+    """A whole run at the defaults on paper_like: queries, training, Langevin chains (ended
+    when stationary; all 10⁴ steps with `stop = "fixed"`), metrics, through `execute`;
+    extra_info holds the row's `wall_time` (the method alone)."""
     oracle = load_oracle("paper_like")
-    spec = RunSpec(oracle="paper_like", method=method)
+    params = {"stop": stop} if stop == "fixed" else {}
+    spec = RunSpec(oracle="paper_like", method=method, params=params)
     rows = []
     benchmark.pedantic(lambda: rows.append(execute(spec, oracle).row), rounds=2, iterations=1)
     assert all(row["status"] == "ok" for row in rows)
@@ -179,8 +189,8 @@ def _clean_environment() -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], [*RUN], [*RUN, "--eval-samples", "200"]],
-    ids=["help", "run", "run200"],
+    [["--help"], [*RUN], [*RUN, "--eval-samples", "200"], [*RUN, "--set", "stop=fixed"]],
+    ids=["help", "run", "run200", "run_fixed"],
 )
 def test_command_line(benchmark, tmp_path, argv):
     """`hdbench …` from process start to exit, figures included. Each run writes into a new
