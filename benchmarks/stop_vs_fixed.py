@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/stop_vs_fixed.py [--oracle paper_like] [--seeds 10]
         [--eval-samples 1000] [--methods ...] [--jobs 1]
 
-For each fixed-noise Langevin method and seed, one run at the defaults with `stop = "fixed"`
+For each fixed-noise Langevin method (exact_score with HumanDiffusion's plain chain) and seed, one run at the defaults with `stop = "fixed"`
 (the paper's T steps) and a snapshot every 100 steps, scoring 1,000 particles (a suite's and a
 sweep's number; a run's default is 3,000). A chain stopped by the diagnostic is the
 fixed chain up to its stop step (the same generator, step for step: tests/samplers), so the
@@ -40,8 +40,9 @@ SNAPSHOT_EVERY = 100
 
 def fixed_params(method: str) -> dict:
     """A fixed chain with a snapshot at every check of the diagnostic."""
-    if method == "exact_score":
-        return {"stop": "fixed", "sampler_settings": {"trace_every": SNAPSHOT_EVERY}}
+    if method == "exact_score":  # HumanDiffusion's plain chain with the exact score
+        settings = {"trace_every": SNAPSHOT_EVERY}
+        return {"sampler": "langevin", "stop": "fixed", "sampler_settings": settings}
     return {"stop": "fixed", "trace_every": SNAPSHOT_EVERY}
 
 
@@ -49,7 +50,7 @@ def paired_rows(oracle_name: str, method: str, seed: int, num_eval_samples: int)
     """The (stopped, fixed) arms of one seed: the metrics of the particles at the stationary
     step and at the last step of one fixed chain."""
     oracle = load_oracle(oracle_name)
-    context = TruthContext.build(oracle.truth, oracle.real_data)
+    context = TruthContext.build(oracle.truth, oracle.real_data, seed=seed)
     spec = RunSpec(
         oracle=oracle_name,
         method=method,
