@@ -244,6 +244,14 @@ def build_parser() -> argparse.ArgumentParser:
     bench = commands.add_parser("bench", help="run a benchmark suite (default: standard)")
     bench.add_argument("--suite", default="standard", help="a suite in benchmarks/ or a file")
     bench.add_argument("--out", type=Path, default=Path("results"), help="results folder")
+    bench.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="[METHOD.]KEY=VALUE",
+        help="a parameter of every method of the suite that has it, or of one, over the "
+        "suite's own: --set stop=fixed --set humangan.num_updates=50",
+    )
     add_parallel_options(bench)
     add_quiet_option(bench)
     add_retry_option(bench)
@@ -818,7 +826,7 @@ def run_compare(args: argparse.Namespace) -> int:
 
 
 def per_method_params(assignments: Sequence[str], methods: Sequence[str]) -> dict[str, dict]:
-    """`--set` of a comparison as each method's parameters: `METHOD.KEY=VALUE` sets one
+    """`--set` of a comparison or suite as each method's parameters: `METHOD.KEY=VALUE` sets one
     method's, `KEY=VALUE` every method's that has KEY; a key that none has is refused."""
     from hdbench.experiments.plan import parse_assignments
 
@@ -829,7 +837,7 @@ def per_method_params(assignments: Sequence[str], methods: Sequence[str]) -> dic
             raise SpecError(f"--set: {key}: expected one of {', '.join(methods)} before the dot")
         takers = [method] if dot else [m for m in methods if name in parameter_names(m)]
         if not takers or name not in parameter_names(takers[0]):
-            whose = method if dot else "any compared method"
+            whose = method if dot else "any of " + ", ".join(methods)
             raise SpecError(f"--set: {key}: not a parameter of {whose}")
         for taker in takers:
             params[taker][name] = value
@@ -874,9 +882,13 @@ def run_families_command(args: argparse.Namespace) -> int:
 
 def run_bench(args: argparse.Namespace) -> int:
     from hdbench.experiments import pipelines
+    from hdbench.experiments.plan import read_sweep
 
+    suite = read_sweep(args.suite)
+    method_params = per_method_params(args.set, suite.methods) if args.set else {}
     runs, folder = pipelines.bench(
-        args.suite, args.out, args.oracles, args.jobs, args.scheduler, args.retry_errors
+        args.suite, args.out, args.oracles, args.jobs, args.scheduler, args.retry_errors,
+        method_params,
     )
     print((folder / "summary.md").read_text())
     print(f"wrote {folder}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 import hdbench
@@ -90,10 +91,38 @@ def test_compare_writes_its_summary_and_figures(tmp_path, capsys):
     assert f"wrote {out}" in capsys.readouterr().out
 
 
+TINY_SUITE = """
+oracles = ["paper_like"]
+methods = ["data_diffusion", "humangan_truncated"]
+seeds = 1
+num_eval_samples = 50
+
+[method_params.data_diffusion]
+train_steps = 20
+num_steps = 1200
+"""
+
+
+def test_bench_runs_a_suite_with_parameters_set_over_its_own(tmp_path, capsys):
+    """`bench --set` reaches every method of the suite that has the key, keeping the suite's
+    other parameters: the paper's fixed chain runs all its steps."""
+    suite = tmp_path / "tiny.toml"
+    suite.write_text(TINY_SUITE)
+    out = tmp_path / "results"
+    args = ["bench", "--suite", str(suite), "--out", str(out), "--jobs", "1", "--quiet"]
+    assert main([*args, "--set", "stop=fixed"]) == 0, capsys.readouterr().err
+    runs = pd.read_csv(out / "tiny" / "runs.csv").set_index("method")
+    assert runs.loc["data_diffusion", "param_stop"] == "fixed"
+    assert runs.loc["data_diffusion", "param_train_steps"] == 20
+    assert runs.loc["data_diffusion", "chain_steps"] == 1200
+    assert (out / "tiny" / "summary.md").exists()
+    assert f"wrote {out / 'tiny'}" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize(
     ("assignment", "expected"),
     [
-        ("no_such_key=1", "--set: no_such_key: not a parameter of any compared method"),
+        ("no_such_key=1", "--set: no_such_key: not a parameter of any of humangan_truncated, humangan"),
         ("humangan.train_steps=1", "--set: humangan.train_steps: not a parameter of humangan"),
         ("nope.R=2", "--set: nope.R: expected one of humangan_truncated, humangan"),
     ],

@@ -103,9 +103,17 @@ def bench(
     n_jobs: int = -1,
     scheduler: str | None = None,
     retry_errors: bool = False,
+    method_params: dict[str, dict[str, Any]] | None = None,
 ) -> tuple[pd.DataFrame, Path]:
-    """The suite named `suite` (benchmarks/SUITE.toml) into out/NAME; its runs and folder."""
+    """The suite named `suite` (benchmarks/SUITE.toml) into out/NAME, with `method_params`
+    over the suite's own; its runs and folder."""
     sweep = read_sweep(suite)
+    if method_params:
+        merged = {
+            method: {**sweep.method_params.get(method, {}), **method_params.get(method, {})}
+            for method in {*sweep.method_params, *method_params}
+        }
+        sweep = validate(SweepSpec, {**sweep.model_dump(), "method_params": merged}, suite)
     folder = out / sweep.name
     runs = run_suite(sweep, folder, oracle_dirs, n_jobs, scheduler, retry_errors=retry_errors)
     return runs, folder
