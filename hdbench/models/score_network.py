@@ -222,7 +222,8 @@ def ratio_score_fns(
 
     def score(x: np.ndarray) -> np.ndarray:
         out = heads.outputs(x).numpy()
-        s_d = 1.0 / (1.0 + np.exp(-out[..., :1], dtype=np.float64))
+        with np.errstate(over="ignore"):  # e^(−z) = ∞ for a very negative z: S_D = 0, floored
+            s_d = 1.0 / (1.0 + np.exp(-out[..., :1], dtype=np.float64))
         return out[..., 1:] / np.maximum(s_d, d_floor)
 
     return score
