@@ -39,9 +39,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import gammaln, logsumexp, softmax
 
 from hdbench.errors import ExactSamplingError
+from hdbench.lazy import lazy_import
+
+special = lazy_import("scipy.special")
 
 #: Degrees of freedom of the t components: heavy tails, so that D / q stays bounded far out.
 DEGREES_OF_FREEDOM = 5.0
@@ -112,8 +114,8 @@ class StudentMixture:
             squared = np.einsum("in,in->n", whitened, whitened)
             log_det = 2 * np.log(np.diag(chol)).sum()
             columns.append(
-                gammaln((nu + dim) / 2)
-                - gammaln(nu / 2)
+                special.gammaln((nu + dim) / 2)
+                - special.gammaln(nu / 2)
                 - 0.5 * dim * np.log(nu * np.pi)
                 - 0.5 * log_det
                 - 0.5 * (nu + dim) * np.log1p(squared / nu)
@@ -122,7 +124,7 @@ class StudentMixture:
 
     def log_density(self, x: np.ndarray) -> np.ndarray:
         """log q(x) for x (n, dim): shape (n,)."""
-        return logsumexp(self.component_log_densities(x) + np.log(self.weights), axis=1)
+        return special.logsumexp(self.component_log_densities(x) + np.log(self.weights), axis=1)
 
 
 @dataclass(frozen=True)
@@ -268,7 +270,7 @@ class EnvelopeSampler:
             beta = 1.0 if stalled else powers[-1]
             tempered = np.full(num_draws, -np.inf)
             tempered[finite] = beta * log_w[finite]
-            proposal = refit(proposal, x, softmax(tempered))
+            proposal = refit(proposal, x, special.softmax(tempered))
             num_polished += beta >= 1.0
             if num_polished > NUM_POLISH_STEPS:
                 break
@@ -323,7 +325,7 @@ def effective_size(log_weights: np.ndarray) -> float:
     finite = log_weights[np.isfinite(log_weights)]
     if len(finite) == 0:
         return 0.0
-    return float(np.exp(2 * logsumexp(finite) - logsumexp(2 * finite)))
+    return float(np.exp(2 * special.logsumexp(finite) - special.logsumexp(2 * finite)))
 
 
 def tempering_power(log_weights: np.ndarray, target: float) -> float:
@@ -346,7 +348,7 @@ def refit(proposal: StudentMixture, x: np.ndarray, weights: np.ndarray) -> Stude
     normalised weights (n,) of the draws x (n, dim), shared out by responsibility. The scale is
     the weighted covariance itself, so each t (covariance ν/(ν-2) × scale) is wider than p_D."""
     log_parts = proposal.component_log_densities(x) + np.log(proposal.weights)
-    responsibility = weights[:, None] * softmax(log_parts, axis=1)
+    responsibility = weights[:, None] * special.softmax(log_parts, axis=1)
     mass = responsibility.sum(axis=0)
     keep = mass >= MIN_COMPONENT_WEIGHT
     responsibility, mass = responsibility[:, keep], mass[keep]

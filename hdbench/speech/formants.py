@@ -28,9 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import linalg
 
 from hdbench.errors import SpecError
+from hdbench.lazy import lazy_import
+
+linalg = lazy_import("scipy.linalg")
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 from pydantic import Field, ValidationInfo, field_validator, model_validator
-from scipy.special import logsumexp, softmax
 
+from hdbench.lazy import lazy_import
 from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.kinds.fields import check_covariance, check_vector, gaussian_log_bump
+
+special = lazy_import("scipy.special")
 
 #: Most bumps a mixture may have (a grid's num_per_axis ** axes): D costs a term per bump.
 MAX_BUMPS = 4096
@@ -168,14 +170,14 @@ class MixtureAcceptability(Acceptability):
         ]
         log_terms = np.log(self.heights) + log_scale + np.stack(columns, axis=1)
         pulls = -np.einsum("nki,kij->nkj", x[:, None, :] - self.means[None], precisions)
-        return np.einsum("nk,nkj->nj", softmax(log_terms, axis=1), pulls)
+        return np.einsum("nk,nkj->nj", special.softmax(log_terms, axis=1), pulls)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(logsumexp(self._log_terms(x), axis=1))
+        return np.exp(special.logsumexp(self._log_terms(x), axis=1))
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """Σ_k r_k(x) Σ_k⁻¹ (μ_k - x), r the bumps' responsibilities: shape (n, dim)."""
-        responsibilities = softmax(self._log_terms(x), axis=1)
+        responsibilities = special.softmax(self._log_terms(x), axis=1)
         score = np.zeros_like(x)
         for k, (mean, precision) in enumerate(zip(self.means, self.precisions, strict=True)):
             score += responsibilities[:, k, None] * ((mean - x) @ precision)

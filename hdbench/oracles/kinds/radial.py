@@ -18,9 +18,11 @@ from abc import abstractmethod
 from functools import cached_property
 
 import numpy as np
-from scipy.special import gammaln
 
+from hdbench.lazy import lazy_import
 from hdbench.oracles.acceptability import Acceptability, KindParams
+
+special = lazy_import("scipy.special")
 
 NUM_RADIUS_POINTS = 200_001
 #: The box ends where the radial density has fallen below this share of its maximum.
@@ -119,7 +121,9 @@ class RadialAcceptability(Acceptability):
         from scipy.integrate import quad  # here, not at import: oracles load without it
 
         mode, log_scale = self._radial_scale
-        log_sphere_area = np.log(2) + 0.5 * self.dim * np.log(np.pi) - gammaln(0.5 * self.dim)
+        log_sphere_area = (
+            np.log(2) + 0.5 * self.dim * np.log(np.pi) - special.gammaln(0.5 * self.dim)
+        )
         inner = [mode] if 0.0 < mode < self.max_radius else None
         integral, _ = quad(
             self._scaled_radial_density, 0.0, self.max_radius, points=inner, limit=500, epsabs=0

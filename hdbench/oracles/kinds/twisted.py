@@ -28,12 +28,14 @@ from typing import ClassVar
 
 import numpy as np
 from pydantic import Field, model_validator
-from scipy.special import logsumexp, softmax
 
+from hdbench.lazy import lazy_import
 from hdbench.oracles.acceptability import Acceptability, KindParams, Mode
 from hdbench.oracles.kinds import ACCEPTABILITY_KINDS
 from hdbench.oracles.kinds.fields import check_covariance, check_vector, gaussian_log_bump
 from hdbench.oracles.kinds.mixture import MAX_BUMPS, MixtureAcceptability, gaussian_draws
+
+special = lazy_import("scipy.special")
 
 #: Spine half-length, in sd along it, over which the box follows a bent bump.
 SPINE_SDS = 5.0
@@ -141,12 +143,12 @@ class TwistedAcceptability(MixtureAcceptability):
         return np.log(self.heights) + np.stack(columns, axis=1)
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
-        return np.exp(logsumexp(self._log_terms(x), axis=1))
+        return np.exp(special.logsumexp(self._log_terms(x), axis=1))
 
     def score(self, x: np.ndarray) -> np.ndarray:
         """Σ_k r_k J_kᵀ Σ_k⁻¹ (μ_k - T_k⁻¹(x)), J_k = I - 2 b_k a v_k u_kᵀ: shape (n, dim)."""
         offsets = self._spine_offsets(x)
-        responsibilities = softmax(self._log_terms(x), axis=1)
+        responsibilities = special.softmax(self._log_terms(x), axis=1)
         score = np.zeros_like(x)
         for k, (mean, precision) in enumerate(zip(self.means, self.precisions, strict=True)):
             a = offsets[:, k]
