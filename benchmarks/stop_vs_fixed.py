@@ -3,11 +3,12 @@
     .venv/bin/python benchmarks/stop_vs_fixed.py [--oracle paper_like] [--seeds 10]
         [--eval-samples 1000] [--methods ...] [--jobs 1]
 
-For each fixed-noise Langevin method (exact_score with HumanDiffusion's plain chain) and seed, one run at the defaults with `stop = "fixed"`
-(the paper's T steps) and a snapshot every 100 steps, scoring 1,000 particles (a suite's and a
-sweep's number; a run's default is 3,000). A chain stopped by the diagnostic is the
-fixed chain up to its stop step (the same generator, step for step: tests/samplers), so the
-snapshot at the step where the watching diagnostic called it stationary *is* the stopped run's
+For each fixed-noise Langevin method (exact_score with HumanDiffusion's plain chain) and
+seed, one run at the defaults with `stop = "fixed"` (the paper's T steps) and a snapshot every
+100 steps, scoring 1,000 particles (a suite's and a sweep's number; a run's default is 3,000).
+A chain stopped by the diagnostic is the fixed chain up to its stop step (the same generator,
+step for step: tests/samplers), so the snapshot at the step where the watching diagnostic
+called it stationary *is* the stopped run's
 output: each seed gives a perfectly paired (stopped, fixed) sample from one chain. Both are
 scored with every metric; results/reference/stopping/paired.csv holds one row per (method,
 seed, arm).

@@ -314,6 +314,13 @@ def build_parser() -> argparse.ArgumentParser:
     reference.add_argument(
         "--sets", type=positive_count, default=10, help="with --power: seed sets (default 10)"
     )
+    reference.add_argument(
+        "--first-set",
+        type=non_negative_count,
+        default=0,
+        help="with --power: the first of the --sets seed sets (default 0); the mutants run on "
+        "the set after the last",
+    )
     add_parallel_options(reference)
     add_quiet_option(reference)
     reference.set_defaults(handler=run_reference)
@@ -887,7 +894,12 @@ def run_bench(args: argparse.Namespace) -> int:
     suite = read_sweep(args.suite)
     method_params = per_method_params(args.set, suite.methods) if args.set else {}
     runs, folder = pipelines.bench(
-        args.suite, args.out, args.oracles, args.jobs, args.scheduler, args.retry_errors,
+        args.suite,
+        args.out,
+        args.oracles,
+        args.jobs,
+        args.scheduler,
+        args.retry_errors,
         method_params,
     )
     print((folder / "summary.md").read_text())
@@ -943,7 +955,7 @@ def run_reference(args: argparse.Namespace) -> int:
     if args.mutant is not None and not args.check:
         raise SpecError("--mutant: expected with --check")
     if args.power:
-        text, path = pipelines.reference_power(args.sets, args.out, args.jobs)
+        text, path = pipelines.reference_power(args.sets, args.first_set, args.out, args.jobs)
         print(text)
         print(f"wrote {path}")
         return 0

@@ -122,7 +122,10 @@ def test_bench_runs_a_suite_with_parameters_set_over_its_own(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("assignment", "expected"),
     [
-        ("no_such_key=1", "--set: no_such_key: not a parameter of any of humangan_truncated, humangan"),
+        (
+            "no_such_key=1",
+            "--set: no_such_key: not a parameter of any of humangan_truncated, humangan",
+        ),
         ("humangan.train_steps=1", "--set: humangan.train_steps: not a parameter of humangan"),
         ("nope.R=2", "--set: nope.R: expected one of humangan_truncated, humangan"),
     ],

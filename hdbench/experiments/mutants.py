@@ -17,8 +17,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from unittest import mock
 
-from hdbench.methods import steps
 from hdbench.estimators.nes import NESEstimator
+from hdbench.methods import steps
 from hdbench.registry import Registry
 from hdbench.samplers.langevin import LangevinSampler
 

@@ -190,10 +190,12 @@ def check_reference(
     return reference.regressions(runs, table, sweep_spec), f"{what}, seeds {seeds}"
 
 
-def reference_power(num_sets: int, out: Path | None = None, n_jobs: int = -1) -> tuple[str, Path]:
-    """Every mutant, and the unchanged code on `num_sets` check sets, against the reference in
-    `out`: the power table (markdown), also written with its tidy margins (power.md,
-    power.csv) into `out`."""
+def reference_power(
+    num_sets: int, first_set: int = 0, out: Path | None = None, n_jobs: int = -1
+) -> tuple[str, Path]:
+    """The unchanged code on check sets first_set … first_set + num_sets − 1, and every mutant
+    on the next, against the reference in `out`: the power table (markdown), also written with
+    its tidy margins (power.md, power.csv) into `out`."""
     from hdbench.experiments import regression_check
 
     sweep_spec = read_sweep("reference")
@@ -201,7 +203,7 @@ def reference_power(num_sets: int, out: Path | None = None, n_jobs: int = -1) ->
     table = reference.read_reference(out)
     scratch = out.parent / f"{out.name}-check"
     caught, unchanged = regression_check.power(
-        sweep_spec, table, scratch, num_sets=num_sets, n_jobs=n_jobs
+        sweep_spec, table, scratch, num_sets=num_sets, n_jobs=n_jobs, first_set=first_set
     )
     text = regression_check.power_markdown(caught, unchanged)
     files.write_text(text, out / "power.md")

@@ -2,9 +2,9 @@
 
 `run_check` runs the reference suite (or the methods a mutant touches) on one check seed set,
 each run in a worker with the mutant applied (`hdbench.experiments.mutants`), into a folder of
-its own per mutant: a mutant's runs have the unchanged runs' ids. `power` runs every mutant on
-one seed set and the unchanged code on `num_sets` others, and tabulates what the check says
-(`hdbench reference --power`, results/reference/power.md).
+its own per mutant: a mutant's runs have the unchanged runs' ids. `power` runs the unchanged
+code on `num_sets` seed sets and every mutant on the set after them, and tabulates what the
+check says (`hdbench reference --power`, results/reference/power.md).
 """
 
 from __future__ import annotations
@@ -24,9 +24,6 @@ from hdbench.experiments.reference import check_seeds, margins, with_run_state
 from hdbench.experiments.run import RunSpec
 
 UNCHANGED = "unchanged"
-#: The check set the mutants run on; the unchanged code's false alarms are counted on sets
-#: 0 … num_sets − 1, so no mutant shares its seeds with them.
-MUTANT_SEED_SET = 10
 
 
 def _run_mutated(spec: RunSpec, folder: Path, mutant: str | None) -> dict:
@@ -69,18 +66,21 @@ def power(
     mutants: Sequence[str] | None = None,
     num_sets: int = 10,
     n_jobs: int = 1,
+    first_set: int = 0,
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Every reference row's margin (worse / tolerance) under each mutant (on MUTANT_SEED_SET)
-    and under the unchanged code on check sets 0 … num_sets − 1: (mutant margins, unchanged
-    margins), tidy, with columns `mutant` and `seed_set`."""
+    """Every reference row's margin (worse / tolerance) under the unchanged code on check sets
+    first_set … first_set + num_sets − 1, and under each mutant on the set after them:
+    (mutant margins, unchanged margins), tidy, with columns `mutant` and `seed_set`."""
     caught = []
     for name in mutants or list(MUTANTS):
         if not set(MUTANTS[name].methods) & set(sweep.methods):
             continue
-        runs = run_check(sweep, MUTANT_SEED_SET, folder, name, n_jobs)
-        caught.append(margins(runs, reference, sweep).assign(mutant=name))
+        runs = run_check(sweep, first_set + num_sets, folder, name, n_jobs)
+        caught.append(
+            margins(runs, reference, sweep).assign(mutant=name, seed_set=first_set + num_sets)
+        )
     unchanged = []
-    for seed_set in range(num_sets):
+    for seed_set in range(first_set, first_set + num_sets):
         runs = run_check(sweep, seed_set, folder, None, n_jobs)
         unchanged.append(margins(runs, reference, sweep).assign(seed_set=seed_set))
     return pd.concat(caught, ignore_index=True), pd.concat(unchanged, ignore_index=True)
@@ -90,7 +90,11 @@ def power_markdown(caught: pd.DataFrame, unchanged: pd.DataFrame) -> str:
     """The power table (mutant × oracle: the metric that catches it by the largest margin, as a
     multiple of its tolerance) and the unchanged code's false alarms per seed set."""
     oracles = sorted(caught["oracle"].unique())
+    seeds = ", ".join(str(s) for s in check_seeds(int(caught["seed_set"].iloc[0])))
     lines = [
+        f"Mutants on seeds {seeds}; each cell: the metric and method that catch the mutant by the "
+        "largest margin, as a multiple of its tolerance (above 1×: caught).",
+        "",
         "| mutant | what it changes | " + " | ".join(oracles) + " | caught |",
         "|---|---|" + "---|" * len(oracles) + "---|",
     ]

@@ -24,6 +24,7 @@ from pydantic import Field, model_validator
 
 from hdbench.errors import SpecError
 from hdbench.methods.base import METHODS, ReferenceProblem
+from hdbench.methods.steps import convergence_arrays
 from hdbench.protocol import (
     MethodOutput,
     MethodParams,
@@ -33,7 +34,6 @@ from hdbench.protocol import (
     TrialBatch,
     eval_starts,
 )
-from hdbench.methods.steps import convergence_arrays
 from hdbench.samplers import SAMPLERS, Sampler, build_sampler
 from hdbench.samplers.convergence import StationarityDiagnostic
 from hdbench.samplers.plain_langevin import PlainLangevinSampler

@@ -6,11 +6,11 @@ import numpy as np
 import pytest
 import torch
 
-from hdbench.methods import steps
 from hdbench.errors import SpecError
 from hdbench.estimators.nes import NESEstimator
 from hdbench.experiments.mutants import MUTANTS, applied
 from hdbench.experiments.run import RunSpec
+from hdbench.methods import steps
 from hdbench.models.score_network import ScoreNetwork, TrainingConfig
 from hdbench.protocol.trials import RatingBatch
 from hdbench.samplers.convergence import StationarityDiagnostic

@@ -100,8 +100,9 @@ def test_the_power_command_writes_the_table(tiny_reference, capsys):
     args = ["reference", "--power", "--sets", "1", "--out", str(tiny_reference), "--jobs", "1"]
     assert cli.main([*args, "--quiet"]) == 0
     table = (tiny_reference / "power.md").read_text()
-    assert "| chain_tenth | chains stopped at a tenth of the diagnostic's stop step | **caught**" in (
-        table
+    assert (
+        "| chain_tenth | chains stopped at a tenth of the diagnostic's stop step | **caught**"
+        in (table)
     )
     assert "| 0 | 1000, 1001, 1002 | " in table
     # Only the mutants that touch a method of the sweep are run.
