@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test,speech,web,docs]'
 	touch $(STAMP)
 
+# The tests run in as many processes as there are cores (at most 4): each runs torch on one
+# thread (hdbench/threads.py), so a second process uses the second core.
 test: $(STAMP)
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n auto --maxprocesses 4 --dist worksteal
 
 # The documentation site in site/, strict: a broken link or anchor is an error (not with
 # --quiet, which hides the warnings that strict mode counts).

@@ -13,9 +13,9 @@ mean ± k·sd·√(1 + 1/N), where a seed falls past it with probability q. A me
 seeds is heavy-tailed (HumanDiffusion fails outright at about one seed in ten; a training loss
 is skewed), so k is the quantile of a Student-t with `NOISE_DF` = 4 degrees of freedom scaled to
 unit variance (the robust noise model of Lange, Little & Taylor 1989), not of a normal. The
-median of m = 3 seeds is past the band only when 2 of the 3 are: probability at most 3q². Each of
-the C compared rows gets q = √(α / 3C) (q/2 a side for rows that can be worse both ways), so that
-by Bonferroni a check of unchanged code fails with probability at most α = `FALSE_ALARM_RATE`
+median of m = 5 seeds is past the band only when 3 of the 5 are: probability at most 10q³. Each
+of the C compared rows gets q = (α / 10C)^⅓ (q/2 a side for rows that can be worse both ways), so
+that by Bonferroni a check of unchanged code fails with probability at most α = `FALSE_ALARM_RATE`
 whatever the dependence between metrics, if no metric's noise has heavier tails than that
 model; the false alarms are measured on fresh seed sets (`hdbench reference --power`). Shares
 and counts have a least tolerance (`resolution`): a share seen at 1 in every reference seed
@@ -24,9 +24,11 @@ regression; a run that diverged counts with the metrics it has, as in the refere
 the band on those it has none of. Check seed sets never overlap the reference seeds
 (`check_seeds`); a reference made from another sweep file (seeds aside) is refused.
 """
+
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -78,7 +80,7 @@ FALSE_ALARM_RATE = 0.01
 #: Degrees of freedom of the Student-t that models a metric's seed-to-seed noise.
 NOISE_DF = 4
 #: Seeds of one check set; check set k holds FIRST_CHECK_SEED + m·k, …, + m·k + m − 1.
-SEEDS_PER_SET = 3
+SEEDS_PER_SET = 5
 FIRST_CHECK_SEED = 1000
 #: Metrics that are shares of particles, reference points or grid cells, and metrics that count
 #: whole units (modes): see `resolution`.
@@ -159,9 +161,12 @@ def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
 
 def band_quantile(num_rows: int, ways: pd.Series) -> np.ndarray:
     """k of each row's band, in sds: the quantile of a unit-variance Student-t with NOISE_DF
-    degrees of freedom past which a seed falls with probability q = √(α / 3C) over C =
-    `num_rows` rows (q/2 a side for rows that can be worse both ways: either, one)."""
-    q = np.sqrt(FALSE_ALARM_RATE / (3 * num_rows))
+    degrees of freedom past which a seed falls with probability q over C = `num_rows` rows (q/2
+    a side for rows that can be worse both ways: either, one). The median of m seeds is past
+    the band when j = ⌈m/2⌉ of them are, with probability at most binom(m, j)·q^j: q is set
+    so that this is α / C."""
+    past = (SEEDS_PER_SET + 1) // 2
+    q = (FALSE_ALARM_RATE / (math.comb(SEEDS_PER_SET, past) * num_rows)) ** (1 / past)
     tail = np.where(ways.isin(["either", "one"]), q / 2, q)
     return stats.t.ppf(1.0 - tail, NOISE_DF) * np.sqrt((NOISE_DF - 2) / NOISE_DF)
 
