@@ -65,21 +65,25 @@ def distinct_truths() -> list[str]:
 @pytest.mark.parametrize("name", distinct_truths())
 def test_its_default_sampler_reaches_the_target_on_every_bundled_oracle(name):
     """A ceiling: the multi-scale MMD² of its 300 particles within the spread of 10 sets of
-    300 exact samples (mean + 3 sd, one-sided). On vowel_a, whose rendered D has zeros inside
-    the space, the exact ∇log D has no bound near them: plain Langevin throws particles out of
-    the target's region, and the run is reported diverged (README, *Reference methods*)."""
+    300 exact samples (mean + 3 sd, one-sided). Not on vowel_a, whose rendered D has zeros
+    inside the space: the exact ∇log D has no bound near them and plain Langevin throws
+    particles out of the target's region. Run to the paper's T the run is diverged; stopped
+    when stationary it ends before 1 % have left, still off the target."""
     oracle = load_oracle(name)
     spec = RunSpec(oracle=name, method="exact_score", num_eval_samples=300)
     row = execute(spec, oracle).row
-    if name == "vowel_a":
-        assert row["status"] == "diverged"
-        return
     assert row["status"] == "ok", row["error"]
     context = TruthContext.build(oracle.truth, oracle.real_data, seed=spec.seed)
     rng = np.random.default_rng(7)
     metric = METRICS["mmd2_multiscale"].fn
     exact = [metric(oracle.truth.sample(300, rng), context) for _ in range(10)]
-    assert row["mmd2_multiscale"] < np.mean(exact) + 3 * np.std(exact, ddof=1)
+    reached = row["mmd2_multiscale"] < np.mean(exact) + 3 * np.std(exact, ddof=1)
+    if name != "vowel_a":
+        assert reached
+        return
+    assert not reached
+    fixed = spec.model_copy(update={"params": {"stop": "fixed"}})
+    assert execute(fixed, oracle).row["status"] == "diverged"
 
 
 def test_under_auto_each_setting_goes_to_the_sampler_that_has_it():
