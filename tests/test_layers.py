@@ -15,8 +15,8 @@ ROOT = Path(hdbench.__file__).parent
 #: (whose small modules lean on `errors`). `__init__` is the root package's lazy re-export of
 #: `load_oracle`; `hdbench`, the root package's own names.
 LAYERS: list[set[str]] = [
-    {"hdbench", "bundled", "errors", "files", "memory", "progress", "registry", "rng", "threads"}
-    | {"timeout"}
+    {"hdbench", "bundled", "errors", "files", "lazy", "memory", "progress", "registry", "rng"}
+    | {"threads", "timeout"}
     | {"validation", "version"},
     {"protocol"},
     {"estimators", "models", "samplers"},

@@ -8,7 +8,7 @@ import pytest
 from scipy import stats
 
 from hdbench import cli
-from hdbench.experiments import plan
+from hdbench.experiments import pipelines
 from hdbench.experiments.executor import run_specs
 from hdbench.experiments.plan import SweepSpec, read_sweep
 from hdbench.experiments.reference import (
@@ -72,7 +72,7 @@ def tiny_reference(tiny_runs, tmp_path, monkeypatch):
     tmp_path/reference, and the command line reading its sweep."""
     out = tmp_path / "reference"
     write_reference(build_reference(tiny_runs, TINY), out)
-    monkeypatch.setattr(plan, "read_sweep", lambda name: TINY)
+    monkeypatch.setattr(pipelines, "read_sweep", lambda name: TINY)
     return out
 
 
