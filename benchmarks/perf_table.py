@@ -1,11 +1,11 @@
 """The speed table: each figure of `make perf` beside its goal, in seconds and in calibration units.
 
-    python benchmarks/perf_table.py results/perf/benchmarks.json [--readme README.md]
+    python benchmarks/perf_table.py results/perf/benchmarks.json [--into docs/speed.md]
 
 Reads pytest-benchmark's JSON and prints a Markdown table (also written beside the JSON as
 speed.md). A calibration unit is one 512 × 512 float64 matrix product on the same machine in
-the same session, so that two machines' tables compare as ratios. With --readme, the table
-between the README's `<!-- speed table -->` markers is replaced.
+the same session, so that two machines' tables compare as ratios. With --into FILE, the table
+between FILE's `<!-- speed table -->` markers is replaced.
 """
 
 from __future__ import annotations
@@ -253,7 +253,9 @@ def table(benchmarks: Benchmarks) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("json", type=Path, help="pytest-benchmark's --benchmark-json file")
-    parser.add_argument("--readme", type=Path, help="replace the table between the markers")
+    parser.add_argument(
+        "--into", type=Path, help="a file whose table between the markers to replace"
+    )
     args = parser.parse_args()
     data = json.loads(args.json.read_text())
     benchmarks = {b["name"]: b for b in data["benchmarks"]}
@@ -265,13 +267,13 @@ def main() -> None:
     )
     (args.json.parent / "speed.md").write_text(header + text)
     print(header + text, end="")
-    if args.readme:
-        readme = args.readme.read_text()
+    if args.into:
+        page = args.into.read_text()
         pattern = re.compile(f"{re.escape(MARKERS[0])}.*?{re.escape(MARKERS[1])}", re.S)
-        if not pattern.search(readme):
-            raise SystemExit(f"{args.readme}: no {MARKERS[0]} … {MARKERS[1]} markers")
+        if not pattern.search(page):
+            raise SystemExit(f"{args.into}: no {MARKERS[0]} … {MARKERS[1]} markers")
         block = f"{MARKERS[0]}\n{header}{text}{MARKERS[1]}"
-        args.readme.write_text(pattern.sub(lambda _: block, readme))
+        args.into.write_text(pattern.sub(lambda _: block, page))
 
 
 if __name__ == "__main__":
