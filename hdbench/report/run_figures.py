@@ -95,7 +95,8 @@ def plot_convergence(
         if stationary_at is not None and not pd.isna(stationary_at):
             ax.axvline(stationary_at, c="#e15759", ls=":", lw=1.2, label="stationary")
         ax.set_xlabel("Langevin step")
-        ax.legend(fontsize=8)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
     axes[0].set_ylabel("MMD² to the target ↓")
     axes[1].set_ylabel("variance ratio to target →1")
     fig.tight_layout()
