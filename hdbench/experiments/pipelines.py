@@ -183,7 +183,9 @@ def check_reference(
     sweep_spec = read_sweep("reference")
     out = out or reference.REFERENCE_DIR
     table = reference.read_reference(out)
+    # Made afresh every time: runs stored by an earlier check may be of other code.
     scratch = out.parent / f"{out.name}-check"
+    shutil.rmtree(scratch, ignore_errors=True)
     runs = regression_check.run_check(sweep_spec, seed_set, scratch, mutant, n_jobs)
     what = f"mutant {mutant}" if mutant else "unchanged code"
     seeds = ", ".join(str(s) for s in reference.check_seeds(seed_set))
@@ -202,6 +204,7 @@ def reference_power(
     out = out or reference.REFERENCE_DIR
     table = reference.read_reference(out)
     scratch = out.parent / f"{out.name}-check"
+    shutil.rmtree(scratch, ignore_errors=True)
     caught, unchanged = regression_check.power(
         sweep_spec, table, scratch, num_sets=num_sets, n_jobs=n_jobs, first_set=first_set
     )

@@ -39,7 +39,8 @@ def run_check(
     n_jobs: int = 1,
 ) -> pd.DataFrame:
     """The rows of `sweep` on check set `seed_set`, restricted to the methods `mutant` touches
-    and run with it applied; runs already in `folder`/MUTANT are read, not redone."""
+    and run with it applied; runs already in `folder`/MUTANT are read, not redone (the command
+    line starts from an empty folder, since stored runs may be of other code)."""
     methods = (
         sweep.methods
         if mutant is None

@@ -10,6 +10,7 @@ from scipy import stats
 from hdbench import cli
 from hdbench.experiments import pipelines
 from hdbench.experiments.executor import run_specs
+from hdbench.experiments.mutants import applied
 from hdbench.experiments.plan import SweepSpec, read_sweep
 from hdbench.experiments.reference import (
     FALSE_ALARM_RATE,
@@ -95,6 +96,16 @@ def test_the_check_command_passes_unchanged_code_and_fails_a_mutant(tiny_referen
     out = capsys.readouterr().out
     assert out.startswith("mutant chain_tenth, seeds 1000, 1001, 1002, 1003, 1004: ")
     assert "(exact_score): median " in out and "against the reference" in out
+
+
+def test_a_check_after_a_change_runs_afresh(tiny_reference, capsys):
+    """Runs a passing check stored are of the code before the change: the next check redoes
+    them (a regression patched in, here a mutant applied in this process, is caught)."""
+    common = ["reference", "--check", "--out", str(tiny_reference), "--jobs", "1", "--quiet"]
+    assert cli.main(common) == 0
+    with applied("chain_tenth"):
+        assert cli.main(common) == 1
+    assert "(exact_score): median " in capsys.readouterr().out
 
 
 def test_the_power_command_writes_the_table(tiny_reference, capsys):
