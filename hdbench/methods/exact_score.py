@@ -24,14 +24,13 @@ from pydantic import Field, model_validator
 
 from hdbench.errors import SpecError
 from hdbench.methods.base import METHODS, ReferenceProblem
+from hdbench.methods.no_ratings import AsksNobody
 from hdbench.methods.steps import convergence_arrays
 from hdbench.protocol import (
     MethodOutput,
     MethodParams,
     MethodState,
     Problem,
-    RatingBatch,
-    TrialBatch,
     eval_starts,
 )
 from hdbench.samplers import SAMPLERS, Sampler, build_sampler
@@ -82,35 +81,12 @@ class ExactScoreParams(MethodParams):
         return build_sampler(name, {k: v for k, v in self.sampler_settings.items() if k in fields})
 
 
-class ExactScore:
+class ExactScore(AsksNobody):
     """Asks nothing: everything happens in `finish`."""
 
     Params = ExactScoreParams
     description: ClassVar[str] = "reference: a sampler with the oracle's exact smoothed score"
     reference: ClassVar[bool] = True
-
-    def init(
-        self, params: ExactScoreParams, problem: Problem, rng: np.random.Generator
-    ) -> MethodState:
-        return MethodState("sample", rng)
-
-    def planned_ratings(self, params: ExactScoreParams, problem: Problem) -> int:
-        """None: it samples with the exact score."""
-        return 0
-
-    def ask(
-        self, params: ExactScoreParams, problem: Problem, state: MethodState
-    ) -> TrialBatch | None:
-        return None
-
-    def tell(
-        self,
-        params: ExactScoreParams,
-        problem: Problem,
-        state: MethodState,
-        ratings: RatingBatch,
-    ) -> MethodState:
-        raise AssertionError("exact_score asks no trial, so it is told no rating")
 
     def finish(
         self, params: ExactScoreParams, problem: Problem, state: MethodState
