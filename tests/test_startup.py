@@ -107,20 +107,21 @@ def test_light_commands_import_no_torch_pandas_or_matplotlib(case, waiting_study
     assert heavy == set(), f"{case}: imported {sorted(heavy)}"
 
 
-def test_a_run_does_not_import_scipy_stats():
-    """scipy.stats (over a second of `hdbench run` on a busy machine) is not needed to load the
-    runner, an oracle and its truth context, nor to score samples."""
+def test_a_run_does_not_import_scipy_stats_or_seaborn():
+    """scipy.stats and seaborn (over a second of `hdbench run` on a busy machine) are not
+    needed to load the command line's recipes, an oracle and its truth context, nor to score
+    samples."""
     code = (
         "import sys\n"
         "import numpy as np\n"
-        "from hdbench.experiments.run import execute\n"
+        "from hdbench.experiments import pipelines\n"
         "from hdbench.metrics import TruthContext, evaluate\n"
         "from hdbench.oracles import load_oracle\n"
         "oracle = load_oracle('paper_like')\n"
         "context = TruthContext.build(oracle.truth, oracle.real_data, num_reference=100)\n"
         "evaluate(oracle.real_data, context)\n"
-        "print('scipy.stats' in sys.modules)"
+        "print('scipy.stats' in sys.modules, 'seaborn' in sys.modules)"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["False"]
+    assert done.stdout.split() == ["False", "False"]

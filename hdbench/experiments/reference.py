@@ -33,14 +33,16 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from hdbench import files
 from hdbench.errors import SpecError
 from hdbench.experiments import store
 from hdbench.experiments.plan import SweepSpec
+from hdbench.lazy import lazy_import
 from hdbench.report.tables import direction
 from hdbench.rng import stable_hash
+
+special = lazy_import("scipy.special")
 
 REFERENCE_DIR = Path(__file__).resolve().parents[2] / "results" / "reference"
 REFERENCE_METRICS = (
@@ -168,7 +170,7 @@ def band_quantile(num_rows: int, ways: pd.Series) -> np.ndarray:
     past = (SEEDS_PER_SET + 1) // 2
     q = (FALSE_ALARM_RATE / (math.comb(SEEDS_PER_SET, past) * num_rows)) ** (1 / past)
     tail = np.where(ways.isin(["either", "one"]), q / 2, q)
-    return stats.t.ppf(1.0 - tail, NOISE_DF) * np.sqrt((NOISE_DF - 2) / NOISE_DF)
+    return special.stdtrit(NOISE_DF, 1.0 - tail) * np.sqrt((NOISE_DF - 2) / NOISE_DF)
 
 
 def resolution(metric: str, mean: float, num_particles: int, z: float) -> float:

@@ -22,10 +22,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from scipy.stats import special_ortho_group
 
 from hdbench.errors import SpecError
+from hdbench.lazy import lazy_import
 from hdbench.rng import named_generator
+
+stats = lazy_import("scipy.stats")
 
 #: Half-width of the cube the bumps' means are drawn in.
 HALF_WIDTH = 4.0
@@ -54,7 +56,7 @@ def _bent(rng: np.random.Generator, dim: int) -> dict[str, Any]:
 
 def _rotation(rng: np.random.Generator, dim: int) -> np.ndarray:
     """A uniformly random rotation, shape (dim, dim); its columns are the bump's axes."""
-    return special_ortho_group.rvs(dim, random_state=rng)
+    return stats.special_ortho_group.rvs(dim, random_state=rng)
 
 
 FAMILIES: dict[str, tuple[tuple[int, int], Callable[..., dict[str, Any]]]] = {

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from hdbench.files import save_figure
-from hdbench.report.style import plt, sns
+from hdbench.report import style as theme
+from hdbench.report.style import plt
 from hdbench.report.tables import not_applicable
 
 #: Cost columns and their axis labels.
@@ -54,7 +55,7 @@ def _cost_panel(ax, runs: pd.DataFrame, x: str, cost: str) -> None:
     means = runs.groupby(["family", "method", x], as_index=False)[cost].mean()
     # A log axis cannot show 0 (a run that added no memory above its start): left out.
     means = means[means[cost] > 0]
-    sns.lineplot(
+    theme.sns.lineplot(
         means,
         x=x,
         y=cost,
@@ -67,7 +68,7 @@ def _cost_panel(ax, runs: pd.DataFrame, x: str, cost: str) -> None:
         legend="full",
     )
     methods = sorted(set(runs["method"]))
-    colours = dict(zip(methods, sns.color_palette(n_colors=len(methods)), strict=True))
+    colours = dict(zip(methods, theme.sns.color_palette(n_colors=len(methods)), strict=True))
     labels = []
     for (_, method), line in means.groupby(["family", "method"]):
         slope = loglog_slope(line[x].to_numpy(float), line[cost].to_numpy(float))
@@ -141,7 +142,7 @@ def plot_quality(runs: pd.DataFrame, path: Path) -> Path:
             ax = axes[row, col]
             methods = part[part["method"] != CEILING]
             if methods[metric].notna().any():
-                sns.lineplot(
+                theme.sns.lineplot(
                     methods, x="dim", y=metric, hue="method", hue_order=order, marker="o", ax=ax
                 )
                 ceiling = part[part["method"] == CEILING].sort_values("dim")

@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import spectrogram
 
 from hdbench.files import save_figure
+from hdbench.lazy import lazy_import
 from hdbench.report.style import plt
 from hdbench.speech.audio import write_wav
 from hdbench.speech.space import SpeechSpace
+
+signal = lazy_import("scipy.signal")
 
 
 def render_points(space: SpeechSpace, points: np.ndarray, folder: Path) -> list[Path]:
@@ -38,7 +40,7 @@ def plot_spectrograms(
     for ax in axes.flat[len(waveforms) :]:
         ax.set_visible(False)
     for ax, waveform, point in zip(axes.flat, waveforms, points, strict=False):
-        frequency, time, power = spectrogram(
+        frequency, time, power = signal.spectrogram(
             waveform, sample_rate, nperseg=80, noverlap=60, nfft=512
         )
         ax.pcolormesh(

@@ -10,7 +10,8 @@ from matplotlib.patches import Patch
 
 from hdbench.files import save_figure
 from hdbench.metrics.headline import HEADLINE_METRICS
-from hdbench.report.style import legend_above, log_axis, sns
+from hdbench.report import style as theme
+from hdbench.report.style import legend_above, log_axis
 from hdbench.report.tables import ARROWS, direction
 
 #: Metrics drawn by `plot_metrics`, one row of panels each, the headline pair first.
@@ -39,8 +40,8 @@ def plot_metrics(runs: pd.DataFrame, brackets: pd.DataFrame, path: Path) -> Path
     metrics = [m for m in FIGURE_METRICS if m in ok.columns]
     long = ok.melt(id_vars=["oracle", "method", "seed"], value_vars=metrics, var_name="metric")
     methods = list(dict.fromkeys(long["method"]))
-    colours = dict(zip(methods, sns.color_palette(n_colors=len(methods)), strict=True))
-    grid = sns.catplot(
+    colours = dict(zip(methods, theme.sns.color_palette(n_colors=len(methods)), strict=True))
+    grid = theme.sns.catplot(
         data=long,
         x="method",
         y="value",
@@ -85,7 +86,7 @@ def plot_listening(listening: pd.DataFrame, path: Path) -> Path | None:
     oracles = list(dict.fromkeys(listening["oracle"]))
     methods = list(dict.fromkeys(listening["method"]))
     height = 1.0 + 0.42 * len(methods)
-    grid = sns.catplot(
+    grid = theme.sns.catplot(
         data=listening,
         x="rating",
         y="method",

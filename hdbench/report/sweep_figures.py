@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from hdbench.files import save_figure
-from hdbench.report.style import log_axis, plt, sns
+from hdbench.report import style as theme
+from hdbench.report.style import log_axis, plt
 from hdbench.report.tables import ARROWS, badness, direction
 
 HEATMAP_METRICS = ("mmd2", "grid_coverage", "var_ratio_target")
@@ -66,7 +67,7 @@ def plot_heatmaps(runs: pd.DataFrame, keys: list[str], folder: Path) -> list[Pat
             for index, (ax, value, means, colour) in enumerate(
                 zip(axes[0], facets, panels, colours, strict=True)
             ):
-                sns.heatmap(
+                theme.sns.heatmap(
                     colour,
                     annot=means,
                     fmt=".2g",
@@ -136,7 +137,7 @@ def plot_frontier(runs: pd.DataFrame, keys: list[str], path: Path) -> Path | Non
     metrics = [m for m in FRONTIER_METRICS if m in ok.columns and ok[m].notna().any()]
     oracles = sorted(ok["oracle"].unique())
     methods = sorted(ok["method"].unique())
-    colours = dict(zip(methods, sns.color_palette("colorblind", len(methods)), strict=True))
+    colours = dict(zip(methods, theme.sns.color_palette("colorblind", len(methods)), strict=True))
     # one oracle: its metrics two by two; several: a row per oracle
     shape = (2, (len(metrics) + 1) // 2) if len(oracles) == 1 else (len(oracles), len(metrics))
     fig, axes = plt.subplots(*shape, figsize=(4.2 * shape[1], 3.1 * shape[0] + 0.9), squeeze=False)
