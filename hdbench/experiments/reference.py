@@ -17,7 +17,15 @@ median of m = 5 seeds is past the band only when 3 of the 5 are: probability at 
 of the C compared rows gets q = (α / 10C)^⅓ (q/2 a side for rows that can be worse both ways), so
 that by Bonferroni a check of unchanged code fails with probability at most α = `FALSE_ALARM_RATE`
 whatever the dependence between metrics, if no metric's noise has heavier tails than that
-model; the false alarms are measured on fresh seed sets (`hdbench reference --power`). Shares
+model; the false alarms are measured on fresh seed sets (`hdbench reference --power`).
+
+Some rows are mixtures no such model fits: HumanDiffusion over-spreads on about one seed in
+eight (precision 0.975 where the bulk of its seeds reach 0.998), and three such seeds among five
+happen in about 2 % of checks. So the tolerance also reaches the reference's own worst seed
+(`reach`): a value that unchanged code gave is no regression. That bound needs no model at all:
+the 30 reference seeds and the 5 fresh ones are exchangeable, so the three worst of the 35 are
+all fresh, which a median past every reference seed requires, with probability
+C(m, ⌈m/2⌉) / C(N + m, ⌈m/2⌉) = 0.0015 (N = 30, m = 5) whatever the distribution. Shares
 and counts have a least tolerance (`resolution`): a share seen at 1 in every reference seed
 still allows the misses one seed's particles can hide. A run that raised an error is a
 regression; a run that diverged counts with the metrics it has, as in the reference, and is past
@@ -138,9 +146,11 @@ def long_form(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
-    """One row per (oracle, method, metric): mean, sd, num_seeds, direction, tolerance. A
-    diverged run is part of what the suite does: the metrics it has (those of particles that
-    ran off the target's region) count; a run that raised an error is refused."""
+    """One row per (oracle, method, metric): mean, sd, num_seeds, direction, the one-seed
+    band (or the least tolerance of a share or count), the reach of the worst seed and the
+    tolerance, the wider of the two. A diverged run is part of what the suite does: the
+    metrics it has (those of particles that ran off the target's region) count; a run that
+    raised an error is refused."""
     if (runs["status"] == "error").any():
         bad = runs[runs["status"] == "error"].iloc[0]
         raise SpecError(f"reference: run {bad.run_id} failed ({bad.error}); fix it first")
@@ -155,8 +165,11 @@ def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
         resolution(metric, mean, sweep.num_eval_samples, z)
         for metric, mean, z in zip(table["metric"], table["mean"], quantile, strict=True)
     ]
+    table["band"] = np.maximum(band, floors)
+    table["reach"] = reach(runs, table)
     # The small floor absorbs rounding when a metric does not vary across seeds at all.
-    table["tolerance"] = np.maximum(band, floors) + 1e-6 * (1.0 + table["mean"].abs())
+    widest = np.maximum(table["band"], table["reach"])
+    table["tolerance"] = widest + 1e-6 * (1.0 + table["mean"].abs())
     table["sweep_hash"] = sweep_hash(sweep)
     return table
 
@@ -171,6 +184,20 @@ def band_quantile(num_rows: int, ways: pd.Series) -> np.ndarray:
     q = (FALSE_ALARM_RATE / (math.comb(SEEDS_PER_SET, past) * num_rows)) ** (1 / past)
     tail = np.where(ways.isin(["either", "one"]), q / 2, q)
     return special.stdtrit(NOISE_DF, 1.0 - tail) * np.sqrt((NOISE_DF - 2) / NOISE_DF)
+
+
+def reach(runs: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
+    """How much worse than its mean the reference's worst seed is, per row of `table` (mean,
+    direction by oracle, method and metric), in the row's bad direction (either way: the
+    farthest seed)."""
+    keys = ["oracle", "method", "metric"]
+    seeds = long_form(runs).merge(table[[*keys, "mean", "direction"]], on=keys)
+    seeds["worse"] = [
+        worse_by(value, mean, way)
+        for value, mean, way in zip(seeds["value"], seeds["mean"], seeds["direction"], strict=True)
+    ]
+    worst = seeds.groupby(keys)["worse"].max()
+    return table.join(worst, on=keys)["worse"].clip(lower=0.0).to_numpy()
 
 
 def resolution(metric: str, mean: float, num_particles: int, z: float) -> float:

@@ -180,6 +180,39 @@ def test_the_tolerance_is_a_heavy_tailed_one_seed_band_at_the_bonferroni_level()
     assert 10 * q**3 == pytest.approx(FALSE_ALARM_RATE)
 
 
+def test_the_tolerance_reaches_the_worst_reference_seed():
+    """A value unchanged code gave is no regression: one far reference seed widens the band to
+    it; a median past it still fails."""
+    mmd2 = [*REFERENCE_MMD2[:9], 0.08]
+    reference = build_reference(synthetic_runs(list(range(10)), mmd2), TINY)
+    (row,) = reference.itertuples()
+    assert row.tolerance == pytest.approx(0.08 - np.mean(mmd2), rel=1e-4)
+    seeds = [1000, 1001, 1002, 1003, 1004]
+    assert regressions(synthetic_runs(seeds, [0.08] * 5), reference, TINY) == []
+    assert len(regressions(synthetic_runs(seeds, [0.081] * 5), reference, TINY)) == 1
+
+
+def test_a_mixture_no_band_fits_false_alarms_at_the_exchangeability_bound():
+    """Seeds of a share that is 0.998 on most seeds and 0.975 on one in four: the band alone
+    (mean − k·sd over 30 seeds) excludes the bad seeds and fails a check whenever 3 of 5 are
+    bad (10 % of checks); with the reach to the worst reference seed, the median is past the
+    tolerance only when the 3 worst of 35 exchangeable seeds are fresh: 60/39,270 = 0.15 %.
+    Over 100 checks the band alone expects 10.4 alarms (Poisson: P(< 3) = 0.2 %) and the
+    tolerance 0.15 (P(≥ 3) < 0.1 %)."""
+    rng = np.random.default_rng(7)
+    alarms = band_alarms = 0
+    for _ in range(100):
+        bad = rng.random(35) < 1 / 4
+        values = np.where(bad, 0.975, 0.998) + rng.normal(0.0, 0.001, 35)
+        runs = synthetic_runs(list(range(35)), list(values)).rename(columns={"mmd2": "prdc_recall"})
+        reference = build_reference(runs[:30], TINY)
+        fresh = runs[30:].assign(seed=range(1000, 1005))
+        alarms += bool(regressions(fresh, reference, TINY))
+        band_alarms += bool(regressions(fresh, reference.assign(tolerance=reference["band"]), TINY))
+    assert alarms < 3
+    assert band_alarms >= 3
+
+
 def test_the_median_seed_decides_so_two_seeds_that_fail_outright_are_no_alarm():
     reference = build_reference(synthetic_runs(list(range(10)), REFERENCE_MMD2), TINY)
     seeds = [1000, 1001, 1002, 1003, 1004]
