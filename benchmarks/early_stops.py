@@ -45,9 +45,9 @@ def summary(runs: pd.DataFrame, by_step: int) -> pd.DataFrame:
             f"stopped by {by_step:,}": (runs["chain_steps"] <= by_step)
             .groupby(runs["particles"])
             .mean(),
-            "stop step q25": steps.quantile(0.25).round().astype(int),
-            "median": steps.median().round().astype(int),
-            "q75": steps.quantile(0.75).round().astype(int),
+            "stop step q25": steps.quantile(0.25),
+            "median": steps.median(),
+            "q75": steps.quantile(0.75),
             "var ratio q05": ratio.quantile(0.05),
             "var ratio median": ratio.median(),
         }
@@ -72,7 +72,7 @@ def main() -> None:
     )
     table = summary(pd.DataFrame(rows), args.by_step)
     print(f"{args.oracle} · {args.method} · seeds {seeds.start}–{seeds.stop - 1}")
-    print(table.to_markdown(floatfmt=".3f"))
+    print(table.to_markdown(floatfmt=(".0f", ".0f", ".3f", ",.0f", ",.0f", ",.0f", ".3f", ".3f")))
 
 
 if __name__ == "__main__":
