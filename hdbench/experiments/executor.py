@@ -208,6 +208,8 @@ def run_specs(
     # A run in this process (one job) shows no progress of its own under the sweep's bar.
     with backend(scheduler), bar, progress.silenced():
         _run_resiliently(todo, folder, dirs, n_jobs, finished)
+    with contextlib.suppress(OSError):  # the markers' folder, once no run is under way
+        (folder / "running").rmdir()
     table = store.read_rows(folder)
     if not table.empty:
         store.write_table(table, folder, "runs")

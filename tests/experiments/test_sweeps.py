@@ -225,3 +225,4 @@ def test_sweep_command_writes_table_summary_and_figures(tmp_path, capsys):
     assert "## Sweep, best first by MMD²" in (folder / "summary.md").read_text()
     assert (folder / "figures" / "frontier.png").exists()
     assert (folder / "figures" / "heatmap_paper_like_humandiffusion_mmd2.png").exists()
+    assert not (folder / "running").exists()  # the markers of runs under way
