@@ -217,6 +217,8 @@ def nothing_computes(monkeypatch, tmp_path):
         raise Reached
 
     monkeypatch.chdir(tmp_path)
+    # `reference` without --out starts the committed reference's runs folder afresh.
+    monkeypatch.setattr("hdbench.experiments.reference.REFERENCE_DIR", tmp_path / "reference")
     monkeypatch.setattr("hdbench.experiments.run.execute", reached)
     monkeypatch.setattr(TruthContext, "build", reached)
     monkeypatch.setattr("hdbench.experiments.executor._run_resiliently", reached)
