@@ -92,6 +92,8 @@ NOISE_DF = 4
 #: Seeds of one check set; check set k holds FIRST_CHECK_SEED + m·k, …, + m·k + m − 1.
 SEEDS_PER_SET = 5
 FIRST_CHECK_SEED = 1000
+#: A row of the reference: one metric of one method on one oracle.
+KEYS = ["oracle", "method", "metric"]
 #: Metrics that are shares of particles, reference points or grid cells, and metrics that count
 #: whole units (modes): see `resolution`.
 SHARES = ("prdc_precision", "prdc_recall", "escaped_share", "grid_coverage")
@@ -154,7 +156,7 @@ def build_reference(runs: pd.DataFrame, sweep: SweepSpec) -> pd.DataFrame:
     if (runs["status"] == "error").any():
         bad = runs[runs["status"] == "error"].iloc[0]
         raise SpecError(f"reference: run {bad.run_id} failed ({bad.error}); fix it first")
-    grouped = long_form(runs).groupby(["oracle", "method", "metric"])["value"]
+    grouped = long_form(runs).groupby(KEYS)["value"]
     table = grouped.agg(["mean", "std", "count"]).reset_index()
     table = table.rename(columns={"std": "sd", "count": "num_seeds"})
     table["sd"] = table["sd"].fillna(0.0)
@@ -190,14 +192,19 @@ def reach(runs: pd.DataFrame, table: pd.DataFrame) -> np.ndarray:
     """How much worse than its mean the reference's worst seed is, per row of `table` (mean,
     direction by oracle, method and metric), in the row's bad direction (either way: the
     farthest seed)."""
-    keys = ["oracle", "method", "metric"]
-    seeds = long_form(runs).merge(table[[*keys, "mean", "direction"]], on=keys)
+    worst = seed_by_seed(runs, table).groupby(KEYS)["worse"].max()
+    return table.join(worst, on=KEYS)["worse"].clip(lower=0.0).to_numpy()
+
+
+def seed_by_seed(runs: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """`long_form(runs)` joined with the rows of `table` (mean, direction by oracle, method and
+    metric), with `worse`: how much worse each seed's value is than the row's mean."""
+    seeds = long_form(runs).merge(table, on=KEYS)
     seeds["worse"] = [
         worse_by(value, mean, way)
         for value, mean, way in zip(seeds["value"], seeds["mean"], seeds["direction"], strict=True)
     ]
-    worst = seeds.groupby(keys)["worse"].max()
-    return table.join(worst, on=keys)["worse"].clip(lower=0.0).to_numpy()
+    return seeds
 
 
 def resolution(metric: str, mean: float, num_particles: int, z: float) -> float:
@@ -222,23 +229,18 @@ def margins(runs: pd.DataFrame, reference: pd.DataFrame, sweep: SweepSpec) -> pd
         raise SpecError(
             "reference: made from another benchmarks/reference.toml; run `make reference`"
         )
-    keys = ["oracle", "method", "metric"]
     finished = runs[runs["status"] != "error"]
-    long = long_form(finished).merge(reference, on=keys)
-    long["worse"] = [
-        worse_by(new, old, way)
-        for new, old, way in zip(long["value"], long["mean"], long["direction"], strict=True)
-    ]
+    long = seed_by_seed(finished, reference)
     # A diverged run's metric without a value (its particles ran off to infinity) is past
     # the band; the metrics it has count as they are, as in the reference.
     diverged = finished.loc[finished["status"] == "diverged", ["oracle", "method", "seed"]]
-    expected = diverged.merge(reference[keys], on=["oracle", "method"])
-    seen = long[[*keys, "seed"]].assign(seen=True)
-    past = expected.merge(seen, on=[*keys, "seed"], how="left")
-    past = past[past["seen"].isna()].drop(columns="seen").merge(reference, on=keys)
+    expected = diverged.merge(reference[KEYS], on=["oracle", "method"])
+    seen = long[[*KEYS, "seed"]].assign(seen=True)
+    past = expected.merge(seen, on=[*KEYS, "seed"], how="left")
+    past = past[past["seen"].isna()].drop(columns="seen").merge(reference, on=KEYS)
     long = pd.concat([long, past.assign(value=np.nan, worse=np.inf)], ignore_index=True)
-    table = long.groupby(keys).agg(new=("value", "median"), worse=("worse", "median"))
-    table = reference.merge(table.reset_index(), on=keys)
+    table = long.groupby(KEYS).agg(new=("value", "median"), worse=("worse", "median"))
+    table = reference.merge(table.reset_index(), on=KEYS)
     table["margin"] = table["worse"] / table["tolerance"]
     failed = runs.loc[runs["status"] == "error", ["oracle", "method", "seed", "status", "error"]]
     failed = failed.assign(metric="status", margin=np.inf, worse=np.inf)

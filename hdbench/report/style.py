@@ -3,8 +3,9 @@
 
 The theme is written out below, so that figures drawn with matplotlib alone (those of one run,
 of an oracle) do not import seaborn, which also imports scipy.stats: together more than the
-rest of `hdbench run`'s figures. `sns` is imported on first use (by the suite and sweep
-figures) and sets the same theme.
+rest of `hdbench run`'s figures. `sns` is imported on first use and sets the same theme: the
+suite, sweep and scaling figures reach it as `style.sns` when they draw, since
+`from hdbench.report.style import sns` would import it with theirs.
 """
 
 from __future__ import annotations
