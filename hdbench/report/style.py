@@ -10,6 +10,7 @@ suite, sweep and scaling figures reach it as `style.sns` when they draw, since
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import matplotlib
@@ -17,6 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.ticker import LogLocator
 
 #: seaborn.axes_style("white") and seaborn.plotting_context("notebook"), where they differ
 #: from matplotlib's defaults (seaborn 0.13).
@@ -99,17 +101,51 @@ def legend_above(fig, handles: list, labels: list[str], title: str | None = None
     if box.width > 0.97 * fig.bbox.width:
         fig.set_figwidth(box.width / fig.dpi / 0.97)
     top = 1.0 - (box.height + 0.05 * fig.dpi) / fig.bbox.height
-    fig.tight_layout(rect=(0, 0, 1, top))
+    lay_out_within(fig, rect=(0, 0, 1, top))
+
+
+def lay_out_within(fig, rect: tuple[float, float, float, float], tries: int = 3) -> None:
+    """tight_layout into `rect`, the figure widened until every label lies on the canvas: a
+    narrow panel's axis label can be wider than the panel. Drawn first each time, since a log
+    axis knows its tick labels only once drawn."""
+    for _ in range(tries):
+        fig.canvas.draw()
+        fig.tight_layout(rect=rect)
+        fig.canvas.draw()
+        needed = fig.get_tightbbox(fig.canvas.get_renderer())
+        overhang = max(-needed.x0, needed.x1 - fig.get_figwidth(), 0.0)
+        if overhang < 0.01:
+            return
+        fig.set_figwidth(fig.get_figwidth() + 2 * overhang + 0.1)
 
 
 def log_axis(ax, which: str = "y") -> None:
-    """A log scale on `which` axis with ticks at 1, 2 and 5 per decade labelled as plain
-    numbers (0.2, 0.5, 1, 2): matplotlib's minor labels (3×10⁻¹, 4×10⁻¹, …) run into each
-    other on an axis that spans less than a decade."""
-    from matplotlib.ticker import LogLocator, NullFormatter, StrMethodFormatter
+    """A log scale on `which` axis labelled as plain numbers (0.2, 0.5, 1, 2): ticks at 1, 2
+    and 5 per decade over at most `ONE_TWO_FIVE_DECADES`, at powers of ten (as many as fit)
+    over more. matplotlib's minor labels (3×10⁻¹, 4×10⁻¹, …) run into each other on an axis
+    that spans less than a decade, and 1-2-5 ticks on one that spans four."""
+    from matplotlib.ticker import NullFormatter, StrMethodFormatter
 
     axis = ax.yaxis if which == "y" else ax.xaxis
     (ax.set_yscale if which == "y" else ax.set_xscale)("log")
-    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_locator(OneTwoFiveLocator())
     axis.set_major_formatter(StrMethodFormatter("{x:g}"))
     axis.set_minor_formatter(NullFormatter())
+
+
+#: The widest span, in decades, labelled at 1, 2 and 5 per decade (`log_axis`).
+ONE_TWO_FIVE_DECADES = 2.0
+
+
+class OneTwoFiveLocator(LogLocator):
+    """1-2-5 ticks on a log axis of at most ONE_TWO_FIVE_DECADES, powers of ten on a longer
+    one (thinned by matplotlib to fit)."""
+
+    def __init__(self) -> None:
+        super().__init__(subs=(1.0, 2.0, 5.0))
+
+    def tick_values(self, vmin: float, vmax: float):
+        if vmin > 0 and vmax > 0:
+            short = abs(math.log10(vmax) - math.log10(vmin)) <= ONE_TWO_FIVE_DECADES
+            self.set_params(subs=(1.0, 2.0, 5.0) if short else (1.0,))
+        return super().tick_values(vmin, vmax)
