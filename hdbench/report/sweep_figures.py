@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import StrMethodFormatter
 
 from hdbench.files import save_figure
 from hdbench.report import style as theme
@@ -171,6 +172,8 @@ def plot_frontier(runs: pd.DataFrame, keys: list[str], path: Path) -> Path | Non
             ax.set(xticks=[], yticks=[])
         if (here["num_ratings"] > 0).any():
             log_axis(ax, "x")
+        # Each tick its own number: a shared "1e−7" above the axis runs into the title.
+        ax.yaxis.set_major_formatter(StrMethodFormatter("{x:.3g}"))
         ax.set_title(f"{oracle} · {metric}", fontsize=10)
         ax.set_ylabel(f"{metric} {ARROWS[direction(metric)]}".strip())
         ax.set_xlabel("ratings spent")
