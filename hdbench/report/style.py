@@ -148,4 +148,11 @@ class OneTwoFiveLocator(LogLocator):
         if vmin > 0 and vmax > 0:
             short = abs(math.log10(vmax) - math.log10(vmin)) <= ONE_TWO_FIVE_DECADES
             self.set_params(subs=(1.0, 2.0, 5.0) if short else (1.0,))
+            ticks = super().tick_values(vmin, vmax)
+            low, high = sorted((vmin, vmax))
+            if short and ((ticks >= low) & (ticks <= high)).sum() < 2:
+                # matplotlib drops 1-2-5 ticks when they do not fit: powers of ten then
+                self.set_params(subs=(1.0,))
+                return super().tick_values(vmin, vmax)
+            return ticks
         return super().tick_values(vmin, vmax)

@@ -12,6 +12,7 @@ import matplotlib.figure
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.ticker import LogLocator
 
 from hdbench.methods import METHODS as REGISTERED
 from hdbench.oracles import find_specs, load_oracle
@@ -25,7 +26,7 @@ from hdbench.report.run_figures import (
     thinned_points,
 )
 from hdbench.report.speech_figures import plot_spectrograms
-from hdbench.report.style import plt
+from hdbench.report.style import OneTwoFiveLocator, plt
 from hdbench.report.suite_figures import FIGURE_METRICS, plot_listening, plot_metrics
 from hdbench.report.sweep_figures import FRONTIER_METRICS, plot_frontier, plot_heatmaps
 
@@ -308,3 +309,25 @@ def test_the_spectrogram_sheet_shows_every_sample(checked_saves, tmp_path):
         patch.setattr(matplotlib.figure.Figure, "savefig", capture(captured))
         plot_spectrograms(waveforms, 16000, np.zeros((10, 2)), tmp_path / "t.png")
     assert sum(ax.get_visible() for ax in captured[0].axes) == 10
+
+
+@pytest.mark.parametrize("numticks", [2, 9])
+@pytest.mark.parametrize("span", [(0.05, 2.0), (0.01, 1.0), (1e-4, 10.0), (1e-7, 1.0)])
+def test_a_log_axis_is_labelled_however_short_or_long(span, numticks):
+    """At least two ticks on a log axis spanning a factor of 40 or more, on a panel with room
+    for two (a row of 14 oracles) or nine; 1-2-5 over at most two decades, powers of ten over
+    more."""
+    low, high = span
+    locator = OneTwoFiveLocator()
+    locator.set_params(numticks=numticks)
+    ticks = locator.tick_values(low, high)
+    inside = ticks[(ticks >= low) & (ticks <= high)]
+    assert len(inside) >= 2
+    if np.log10(high / low) > 2:
+        assert np.allclose(np.log10(inside), np.round(np.log10(inside)))
+
+
+def test_matplotlibs_own_one_two_five_locator_leaves_a_long_short_axis_bare():
+    """Why OneTwoFiveLocator: what the metrics of a 14-oracle suite showed on its ratio rows."""
+    bare = LogLocator(subs=(1.0, 2.0, 5.0), numticks=2).tick_values(1e-4, 10.0)
+    assert len(bare[(bare >= 1e-4) & (bare <= 10.0)]) == 0
