@@ -142,10 +142,11 @@ ROWS = [
         mean("test_parts_of_a_langevin_step[softplus_layers]"),
     ),
     Row(
-        "one Langevin step, 3,000 particles (a run's chains)", per_step("test_langevin_steps[3000]")
+        "one Langevin step, 3,000 particles (`--eval-samples 3000`)",
+        per_step("test_langevin_steps[3000]"),
     ),
     Row(
-        "one Langevin step, 1,000 particles (a suite's or sweep's chains)",
+        "one Langevin step, 1,000 particles (the chains of a run, a suite or a sweep)",
         per_step("test_langevin_steps[1000]"),
     ),
     Row(

@@ -5,7 +5,7 @@
 
 For each fixed-noise Langevin method (exact_score with HumanDiffusion's plain chain) and
 seed, one run at the defaults with `stop = "fixed"` (the paper's T steps) and a snapshot every
-100 steps, scoring 1,000 particles (a suite's and a sweep's number; a run's default is 3,000).
+100 steps, scoring 1,000 particles (the default of a run, a suite and a sweep).
 A chain stopped by the diagnostic is the fixed chain up to its stop step (the same generator,
 step for step: tests/samplers), so the snapshot at the step where the watching diagnostic
 called it stationary *is* the stopped run's

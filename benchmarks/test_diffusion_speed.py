@@ -169,7 +169,7 @@ def test_whole_default_run(benchmark, method, stop):
 
 def test_run_scoring_200_particles(benchmark):
     """HumanDiffusion's default run scoring 200 particles, the number the speed goals were set
-    at (runs now score 3,000); extra_info holds the row's `wall_time`."""
+    at (runs now score 1,000); extra_info holds the row's `wall_time`."""
     oracle = load_oracle("paper_like")
     spec = RunSpec(oracle="paper_like", method="humandiffusion", num_eval_samples=200)
     rows = []

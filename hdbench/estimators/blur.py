@@ -13,9 +13,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 from scipy.spatial.distance import cdist
 from scipy.special import logsumexp
+
+from hdbench.lazy import lazy_import
+
+#: Loaded at the first search: most runs never blur, and scipy.optimize costs 0.3 s to import.
+optimize = lazy_import("scipy.optimize")
 
 #: The scale is searched between these multiples of the centres' root-mean-square spread.
 SCALE_RANGE = (1e-3, 10.0)
@@ -45,7 +49,7 @@ def best_scale(log_likelihood: Callable[[float], float], centres: np.ndarray) ->
     spread = float(np.sqrt(np.mean(np.sum((centres - centres.mean(0)) ** 2, axis=1))))
     spread = spread if spread > 0 else 1.0
     low, high = (np.log(spread * factor) for factor in SCALE_RANGE)
-    found = minimize_scalar(
+    found = optimize.minimize_scalar(
         lambda log_h: -log_likelihood(float(np.exp(log_h))),
         bounds=(low, high),
         method="bounded",

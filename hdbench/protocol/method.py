@@ -38,10 +38,10 @@ from hdbench.protocol.state import MethodState
 from hdbench.protocol.trials import RatingBatch, TrialBatch
 
 #: Particles a method draws for scoring (`Problem.num_eval_samples`) unless the run says
-#: otherwise: the fewest that keep the standard error of MMD² from the particles alone below
-#: 0.002 for HumanDiffusion on `paper_like` at every seed measured (benchmarks/eval_samples.py;
-#: README, *Scoring*).
-NUM_EVAL_SAMPLES = 3000
+#: otherwise, as many as every suite and sweep scores: the standard error of MMD² from the
+#: particles alone is then at most 0.0033 for HumanDiffusion on `paper_like`
+#: (benchmarks/eval_samples.py), against an sd of 0.023 between seeds (docs, *Scoring*).
+NUM_EVAL_SAMPLES = 1000
 #: Fewest samples a metric accepts: PRDC needs the 5 nearest neighbours of every sample.
 MIN_SAMPLES = 6
 
