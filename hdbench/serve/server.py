@@ -92,20 +92,30 @@ def open_page(folder: Path, options, oracle_dirs=(), seed: int | None = None, on
     return ListeningPage(study, renderer, options, seed, on_render_start)
 
 
-def check_address(host: str, port: int) -> None:
-    """SpecError unless `host` resolves and `port` can be listened on there now, so that a
-    taken port or a mistyped host is one line before the study is opened, not a server error."""
+def listening_socket(host: str, port: int) -> socket.socket:
+    """A socket listening on `host`:`port` (port 0: one the system picks), or a SpecError naming
+    --host or --port, so that a taken port or a mistyped host is one line, not a server error.
+    It listens at once: a visitor who follows the link before the server has started waits in
+    the backlog instead of being refused."""
     try:
         family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
     except (OSError, UnicodeError) as error:
         raise SpecError(f"--host: cannot resolve {host!r}: {error}") from None
-    with socket.socket(family, kind, proto) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
-        try:
-            probe.bind(address)
-        except OSError as error:
-            reason = error.strerror or type(error).__name__
-            raise SpecError(f"--port: cannot listen on {host}:{port}: {reason}") from None
+    sock = socket.socket(family, kind, proto)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as uvicorn does
+    try:
+        sock.bind(address)
+        sock.listen()
+    except OSError as error:
+        sock.close()
+        reason = error.strerror or type(error).__name__
+        raise SpecError(f"--port: cannot listen on {host}:{port}: {reason}") from None
+    return sock
+
+
+def check_address(host: str, port: int) -> None:
+    """SpecError unless `port` can be listened on at `host` now (before the study is opened)."""
+    listening_socket(host, port).close()
 
 
 def owner_only(folder: Path) -> None:
@@ -170,8 +180,10 @@ def serve(folder: Path, host: str, port: int, options, oracle_dirs=()) -> None:
     os.umask(0o077)  # every file the server writes (sounds, the ledger's journal): owner only
     owner_only(folder)
     page = open_page(folder, replace(options, render_processes=True), oracle_dirs)
-    announce(page, folder, host, port)
-    page_server(page, host, port).run()
+    sock = listening_socket(host, port)
+    bound = sock.getsockname()[1]  # the port the system picked, for --port 0
+    announce(page, folder, host, bound)
+    page_server(page, host, bound).run(sockets=[sock])
 
 
 def page_server(page, host: str, port: int):

@@ -4,7 +4,11 @@ only on a terminal, invitation links, and a study folder readable by its owner o
 from __future__ import annotations
 
 import io
+import signal
 import stat
+import subprocess
+import sys
+import urllib.request
 
 import pytest
 
@@ -12,6 +16,9 @@ pytest.importorskip("pyworld", reason="the speech extra is not installed")
 pytest.importorskip("starlette", reason="the web extra is not installed: pip install '.[web]'")
 
 from hdbench.serve.server import PageOptions, announce, open_page, owner_only
+
+#: Seconds before a server that never answers fails the test instead of hanging it.
+WAIT = 60
 
 
 class Terminal(io.StringIO):
@@ -57,3 +64,21 @@ def test_the_study_folder_becomes_readable_by_its_owner_only(study):
     owner_only(study.folder)
     for path in [study.folder, *study.folder.rglob("*")]:
         assert stat.S_IMODE(path.stat().st_mode) & 0o077 == 0, path
+
+
+def test_serve_on_port_0_announces_the_port_it_listens_on_and_serves_the_page(study):
+    """`hdbench serve --port 0` end to end: the system picks the port, the printed link names
+    it (not 0) and answers; SIGTERM ends the server with the command line's 130."""
+    command = [sys.executable, "-m", "hdbench.cli", "serve", str(study.folder), "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    try:
+        lines = iter(server.stdout.readline, "")
+        link = next(line for line in lines if "participants:" in line).split()[1]
+        port = int(link.rstrip("/").rsplit(":", 1)[1])
+        assert port != 0
+        with urllib.request.urlopen(link, timeout=WAIT) as response:
+            assert response.status == 200
+            assert "<html" in response.read().decode().lower()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=WAIT) == 130
