@@ -18,7 +18,8 @@ from scipy.special import logsumexp
 
 from hdbench.lazy import lazy_import
 
-#: Loaded at the first search: most runs never blur, and scipy.optimize costs 0.3 s to import.
+#: Loaded at the first search: most runs never blur, and importing scipy.optimize takes
+#: a few tenths of a second.
 optimize = lazy_import("scipy.optimize")
 
 #: The scale is searched between these multiples of the centres' root-mean-square spread.

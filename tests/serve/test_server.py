@@ -70,15 +70,15 @@ def test_serve_on_port_0_announces_the_port_it_listens_on_and_serves_the_page(st
     """`hdbench serve --port 0` end to end: the system picks the port, the printed link names
     it (not 0) and answers; SIGTERM ends the server with the command line's 130."""
     command = [sys.executable, "-m", "hdbench.cli", "serve", str(study.folder), "--port", "0"]
-    server = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
-    try:
-        lines = iter(server.stdout.readline, "")
-        link = next(line for line in lines if "participants:" in line).split()[1]
-        port = int(link.rstrip("/").rsplit(":", 1)[1])
-        assert port != 0
-        with urllib.request.urlopen(link, timeout=WAIT) as response:
-            assert response.status == 200
-            assert "<html" in response.read().decode().lower()
-    finally:
-        server.send_signal(signal.SIGTERM)
-        assert server.wait(timeout=WAIT) == 130
+    with subprocess.Popen(command, stdout=subprocess.PIPE, text=True) as server:
+        try:
+            lines = iter(server.stdout.readline, "")
+            link = next(line for line in lines if "participants:" in line).split()[1]
+            port = int(link.rstrip("/").rsplit(":", 1)[1])
+            assert port != 0
+            with urllib.request.urlopen(link, timeout=WAIT) as response:
+                assert response.status == 200
+                assert "<html" in response.read().decode().lower()
+        finally:
+            server.send_signal(signal.SIGTERM)
+            assert server.wait(timeout=WAIT) == 130
