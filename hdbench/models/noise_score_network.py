@@ -29,9 +29,9 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hdbench import progress
 from hdbench.models.layers import initialise_, mlp_body
-from hdbench.models.score_network import TrainingConfig
+from hdbench.models.score_network import TrainingConfig, fit_stack
+from hdbench.models.stacked import StackedMLP
 
 #: (x (n, dim), σ) → S_D (n,), S_∇D (n, dim).
 NoiseHeadsFn = Callable[[np.ndarray, float], tuple[torch.Tensor, torch.Tensor]]
@@ -89,32 +89,26 @@ def train_noise_score_network(
     loss per step, shape (num_steps,).
 
     d_target (n,) estimates D_σ(x), grad_target (n, dim) ∇D_σ(x). Loss: the mean over a batch
-    of (S_D − D)² + σ² ‖S_∇D − ∇D‖² (module docstring).
+    of (S_D − D)² + σ² ‖S_∇D − ∇D‖² = (S_D − D)² + ‖h − σ ∇D‖² (module docstring): Eq. 7's
+    loss of an MLP whose inputs are the standardised (x, log σ) and whose gradient targets are
+    σ ∇D, so it trains as HumanDiffusion's network does (`score_network.fit_stack`).
     """
     network.fit_inputs(x, sigma)
-    inputs = torch.as_tensor(x, dtype=torch.float32)
-    levels = torch.as_tensor(sigma, dtype=torch.float32)
-    ds = torch.as_tensor(d_target, dtype=torch.float32)
-    # σ ∇D: what the gradient head h = σ S_∇D regresses.
-    scaled_grads = torch.as_tensor(grad_target * sigma[:, None], dtype=torch.float32)
-    optimiser = torch.optim.Adam(network.parameters(), lr=config.learning_rate)
-    losses = np.empty(config.num_steps)
-    batch = config.batch_size or len(inputs)
-    for step in progress.steps("training", range(config.num_steps)):
-        index = (
-            torch.randint(len(inputs), (batch,), generator=generator)
-            if batch < len(inputs)
-            else slice(None)
+    with torch.no_grad():
+        inputs = network.features(
+            torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(sigma, dtype=torch.float32)
         )
-        s_d, s_grad = network(inputs[index], levels[index])
-        scaled = s_grad * levels[index, None]
-        loss = ((scaled - scaled_grads[index]) ** 2).sum(dim=1).mean()
-        loss = loss + ((s_d - ds[index]) ** 2).mean()
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        optimiser.step()
-        losses[step] = loss.item()
-    return losses
+    stack = StackedMLP.from_modules([network])
+    losses = fit_stack(
+        stack,
+        inputs[None],
+        d_target[None],
+        (grad_target * sigma[:, None])[None],
+        config,
+        [generator],
+    )
+    stack.write_to([network])
+    return losses[0]
 
 
 def noise_heads_fn(network: NoiseScoreNetwork) -> NoiseHeadsFn:

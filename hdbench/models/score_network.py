@@ -91,15 +91,34 @@ def train_score_networks(
     batches from generators[k]. Forward and backward passes are written out over stacked
     weights (`hdbench.models.stacked`) and Adam updates them all in one call.
     """
-    num, n = x.shape[:2]
     for network, points in zip(networks, x, strict=True):
         network.fit_inputs(points)
     mean = torch.stack([network.input_mean for network in networks])[:, None]
     scale = torch.stack([network.input_scale for network in networks])[:, None]
     inputs = (torch.as_tensor(x, dtype=torch.float32) - mean) / scale
+    stack = StackedMLP.from_modules(networks)
+    losses = fit_stack(stack, inputs, d_target, grad_target, config, generators)
+    stack.write_to(networks)
+    return losses
+
+
+def fit_stack(
+    stack: StackedMLP,
+    inputs: torch.Tensor,
+    d_target: np.ndarray | None,
+    grad_target: np.ndarray,
+    config: TrainingConfig,
+    generators: Sequence[torch.Generator],
+) -> np.ndarray:
+    """Fit K stacked MLPs in place to Eq. 7's targets with Adam, on standardised inputs
+    (K, n, in); returns the losses, shape (K, num_steps).
+
+    Output 0 regresses d_target (K, n) through a sigmoid (left out of the loss if None), the
+    others grad_target (K, n, out − 1); network k draws its batches from generators[k].
+    """
+    num, n = inputs.shape[:2]
     grads = torch.as_tensor(grad_target, dtype=torch.float32)
     ds = None if d_target is None else torch.as_tensor(d_target, dtype=torch.float32)
-    stack = StackedMLP.from_modules(networks)
     gradients = stack.like()
     optimiser = FlatAdam(stack.flat, config.learning_rate)
     losses = torch.empty(config.num_steps, num)
@@ -114,7 +133,6 @@ def train_score_networks(
         d_output, losses[step] = _loss_gradient(cache.output, d, g)
         backward(stack, cache, d_output, gradients)
         optimiser.step(gradients.flat)
-    stack.write_to(networks)
     return losses.T.double().numpy()
 
 
