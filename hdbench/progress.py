@@ -10,7 +10,7 @@ inside asking) is shown beneath it.
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, Literal, TypeVar
@@ -69,9 +69,12 @@ def phase(name: str, total: int | None = None, unit: str = "step") -> Iterator[N
         bar.close()
 
 
-def steps(name: str, items: Sequence[T], unit: str = "step") -> Iterator[T]:
-    """`items`, one by one, as the phase `name` with a unit per item."""
-    with phase(name, len(items), unit):
+def steps(
+    name: str, items: Iterable[T], unit: str = "step", total: int | None = None
+) -> Iterator[T]:
+    """`items`, one by one, as the phase `name` with a unit per item; `total` counts them
+    when `items` has no length (a generator)."""
+    with phase(name, len(items) if total is None else total, unit):
         for item in items:
             yield item
             advance()

@@ -132,7 +132,7 @@ def run_families(
     specs = sweep.runs(dirs)
     prepare(specs, folder, n_jobs, scheduler, suite.definition(), dirs)
     oracles = [load_oracle(name, dirs) for name in suite.oracle_names()]
-    brackets = brackets_of(folder, oracles, suite.num_eval_samples, suite.report_metrics())
+    brackets = brackets_of(folder, oracles, suite.num_eval_samples, suite.report_metrics(), n_jobs)
     if report_only:
         stored = store.read_rows(folder)
         wanted = {spec.run_id for spec in specs}
@@ -183,7 +183,11 @@ def complete_rows(
 
 
 def brackets_of(
-    folder: Path, oracles: Sequence[Oracle], num_samples: int, metrics: Sequence[str]
+    folder: Path,
+    oracles: Sequence[Oracle],
+    num_samples: int,
+    metrics: Sequence[str],
+    n_jobs: int = 1,
 ) -> pd.DataFrame:
     """The oracles' floors and ceilings: stored ones when they are of today's oracles, of sets
     of `num_samples`, and hold `metrics`; else computed (`run_oracle_suite`) and stored."""
@@ -198,7 +202,7 @@ def brackets_of(
         if wanted <= have and sizes == {num_samples} and set(metrics) <= set(stored["metric"]):
             return stored[stored["oracle"].isin({o.name for o in oracles})]
     notify(f"brackets of {len(oracles)} generated oracles (floor, real data, ceiling)")
-    return run_oracle_suite(folder, oracles, num_samples)
+    return run_oracle_suite(folder, oracles, num_samples, n_jobs)
 
 
 def write_family_report(

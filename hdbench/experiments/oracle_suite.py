@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
+from joblib import Parallel, delayed
 
 from hdbench import files, progress
 from hdbench.experiments import store
@@ -23,6 +24,7 @@ from hdbench.protocol import NUM_EVAL_SAMPLES
 from hdbench.report.oracle_figure import plot_oracle
 from hdbench.report.tables import brackets_markdown
 from hdbench.rng import named_generator
+from hdbench.threads import apply_thread_policy
 
 NUM_SAMPLES = NUM_EVAL_SAMPLES
 NUM_REPEATS = 5
@@ -83,20 +85,33 @@ def listening_rows(
 
 
 def run_oracle_suite(
-    out_dir: Path, oracles: Sequence[Oracle], num_samples: int = NUM_SAMPLES
+    out_dir: Path, oracles: Sequence[Oracle], num_samples: int = NUM_SAMPLES, n_jobs: int = 1
 ) -> pd.DataFrame:
     """Draw every oracle and bracket its metrics with sets of `num_samples` (the runs'
-    num_eval_samples, so that a method's scores and its brackets are of sets of one size);
-    writes into out_dir/oracles/."""
+    num_eval_samples, so that a method's scores and its brackets are of sets of one size), in
+    `n_jobs` processes (−1: every core); writes into out_dir/oracles/."""
     folder = out_dir / "oracles"
-    tables = []
-    for oracle in progress.steps("floor and ceiling of each oracle", oracles, "oracle"):
-        plot_oracle(oracle, store.figure_path(folder, oracle.name))
-        tables.append(bracket_oracle(oracle, num_samples))
+    jobs = Parallel(n_jobs=n_jobs, return_as="generator")(
+        delayed(_draw_and_bracket)(oracle, folder, num_samples) for oracle in oracles
+    )
+    tables = list(progress.steps("floor and ceiling of each oracle", jobs, "oracle", len(oracles)))
     frame = pd.concat(tables, ignore_index=True)
     store.write_table(frame, folder, "brackets")
     files.write_text(brackets_markdown(frame), folder / "summary.md")
     return frame
+
+
+def _draw_and_bracket(oracle: Oracle, folder: Path, num_samples: int) -> pd.DataFrame:
+    """One oracle's figure in `folder`, and its brackets; in a worker under the thread policy.
+
+    The worker goes on to run methods, so torch loads first: loky takes a worker's memory
+    after its first task as the baseline, and would read torch's loading later as a leak
+    (a warning, and a worker started again).
+    """
+    apply_thread_policy()
+    import torch  # noqa: F401
+    plot_oracle(oracle, store.figure_path(folder, oracle.name))
+    return bracket_oracle(oracle, num_samples)
 
 
 __all__ = ["bracket_oracle", "run_oracle_suite"]

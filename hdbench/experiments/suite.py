@@ -42,7 +42,7 @@ def run_suite(
     specs = sweep.runs(oracle_dirs)
     oracles = [load_oracle(name, oracle_dirs) for name in sweep.oracle_names(oracle_dirs)]
     prepare(specs, folder, n_jobs, scheduler, sweep.definition(), oracle_dirs)
-    brackets = run_oracle_suite(folder, oracles, sweep.num_eval_samples)
+    brackets = run_oracle_suite(folder, oracles, sweep.num_eval_samples, n_jobs)
     runs = run_specs(
         specs, folder, oracle_dirs, n_jobs, scheduler, retry_errors, sweep.definition()
     )
