@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 RESULTS ?= results
 
-.PHONY: setup test docs dist bench bench-quick discovery families sweep frontier scaling reference lint format perf clean
+.PHONY: setup test docs dist bench bench-quick discovery families sweep frontier scaling reference lint format perf perf-suites clean
 
 setup: $(STAMP)
 
@@ -75,12 +75,22 @@ frontier: $(STAMP)
 scaling: $(STAMP)
 	$(BIN)/python -m hdbench.experiments.scaling benchmarks/scaling.toml --out $(RESULTS) $(SCALING_ARGS)
 
-# numpy's OpenBLAS on one thread, as the command line sets it (hdbench/threads.py).
+# numpy's OpenBLAS on one thread, as the command line sets it (hdbench/threads.py). The table
+# shows the suites' times too once `make perf-suites` has measured them.
+PERF := OPENBLAS_NUM_THREADS=1 $(BIN)/pytest benchmarks -q -p no:cacheprovider --benchmark-enable
 perf: $(STAMP)
 	mkdir -p $(RESULTS)/perf
-	OPENBLAS_NUM_THREADS=1 $(BIN)/pytest benchmarks -q -p no:cacheprovider --benchmark-enable \
-		--benchmark-json=$(RESULTS)/perf/benchmarks.json
-	$(BIN)/python benchmarks/perf_table.py $(RESULTS)/perf/benchmarks.json
+	$(PERF) -m "not suites" --benchmark-json=$(RESULTS)/perf/benchmarks.json
+	$(BIN)/python benchmarks/perf_table.py $(RESULTS)/perf/benchmarks.json \
+		$(wildcard $(RESULTS)/perf/suites.json)
+
+# `make bench`, the same suite with the paper's fixed chains, and `make sweep`, timed from
+# fresh folders one after the other (about 45 minutes on 2 cores), into the speed table.
+perf-suites: $(STAMP)
+	mkdir -p $(RESULTS)/perf
+	$(PERF) -m suites --benchmark-json=$(RESULTS)/perf/suites.json
+	$(BIN)/python benchmarks/perf_table.py $(wildcard $(RESULTS)/perf/benchmarks.json) \
+		$(RESULTS)/perf/suites.json
 
 lint: $(STAMP)
 	$(BIN)/ruff check hdbench tests benchmarks examples docs setup.py

@@ -1,10 +1,12 @@
 """The speed table: each figure of `make perf` beside its goal, in seconds and in calibration units.
 
-    python benchmarks/perf_table.py results/perf/benchmarks.json [--into docs/speed.md]
+    python benchmarks/perf_table.py results/perf/benchmarks.json [results/perf/suites.json]
+        [--into docs/speed.md]
 
-Reads pytest-benchmark's JSON and prints a Markdown table (also written beside the JSON as
-speed.md). A calibration unit is one 512 × 512 float64 matrix product on the same machine in
-the same session, so that two machines' tables compare as ratios. With --into FILE, the table
+Reads pytest-benchmark's JSON files (`make perf`'s, and `make perf-suites`' when it has run)
+and prints a Markdown table (also written beside the first file as speed.md). A calibration
+unit is one 512 × 512 float64 matrix product on the same machine in the same session, so that
+two machines' tables compare as ratios. With --into FILE, the table
 between FILE's `<!-- speed table -->` markers is replaced.
 """
 
@@ -23,12 +25,14 @@ MARKERS = ("<!-- speed table -->", "<!-- /speed table -->")
 
 @dataclass(frozen=True)
 class Row:
-    """One line: `value` in seconds (or a ratio when `ratio`), a goal `limit` or None."""
+    """One line: `value` in seconds (or a ratio when `ratio`), a goal `limit` or None, an upper
+    bound unless `at_least`."""
 
     label: str
     value: Callable[[Benchmarks], float]
     limit: float | None = None
     ratio: bool = False
+    at_least: bool = False
 
 
 def mean(name: str) -> Callable[[Benchmarks], float]:
@@ -54,6 +58,7 @@ def ratio(top: Callable, bottom: Callable) -> Callable[[Benchmarks], float]:
 
 
 THREADS = "test_default_run_beside_a_busy_process"
+SUITE = "test_suite_wall_time[{}]"
 ROWS = [
     Row(
         "calibration: 512² float64 matrix product (numpy)", mean("test_calibration_matrix_product")
@@ -127,6 +132,23 @@ ROWS = [
         )
         for method in ("humandiffusion", "humandiffusion_iter", "data_diffusion", "exact_score")
     ),
+    Row(
+        "`make bench` (the standard suite, 420 runs with the baselines), start to exit",
+        mean(SUITE.format("bench")),
+        480.0,
+    ),
+    Row(
+        "… the same with the paper's fixed chains (`--set stop=fixed`)",
+        mean(SUITE.format("bench_fixed")),
+    ),
+    Row(
+        "… fixed chains / chains stopped when stationary",
+        ratio(mean(SUITE.format("bench_fixed")), mean(SUITE.format("bench"))),
+        2.5,
+        ratio=True,
+        at_least=True,
+    ),
+    Row("`make sweep` (320 runs), start to exit", mean(SUITE.format("sweep")), 480.0),
     Row("one training step, 300 points (2→128→128→3, Adam)", per_step("test_training_steps")),
     Row(
         "… per network, 16 networks trained at once",
@@ -230,7 +252,7 @@ def seconds(value: float) -> str:
 
 
 def table(benchmarks: Benchmarks) -> str:
-    unit = benchmarks["test_calibration_matrix_product"]["stats"]["mean"]
+    unit = benchmarks.get("test_calibration_matrix_product", {}).get("stats", {}).get("mean")
     lines = [
         "| figure | measured | calibration units | goal | met |",
         "|---|---|---|---|---|",
@@ -241,32 +263,40 @@ def table(benchmarks: Benchmarks) -> str:
         except KeyError:
             continue  # a benchmark left out of this session (pytest -k)
         shown = f"{value:.2f}" if row.ratio else seconds(value)
-        units = "" if row.ratio else f"{value / unit:,.3g}"
+        units = "" if row.ratio or unit is None else f"{value / unit:,.3g}"
         if row.limit is None:
             goal, met = "", ""
         else:
-            goal = f"≤ {row.limit:g}" if row.ratio else f"≤ {seconds(row.limit)}"
-            met = "yes" if value <= row.limit else "**no**"
+            sign = "≥" if row.at_least else "≤"
+            goal = f"{sign} {row.limit:g}" if row.ratio else f"{sign} {seconds(row.limit)}"
+            reached = value >= row.limit if row.at_least else value <= row.limit
+            met = "yes" if reached else "**no**"
         lines.append(f"| {row.label} | {shown} | {units} | {goal} | {met} |")
     return "\n".join(lines) + "\n"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("json", type=Path, help="pytest-benchmark's --benchmark-json file")
+    parser.add_argument(
+        "json", type=Path, nargs="+", help="pytest-benchmark's --benchmark-json files"
+    )
     parser.add_argument(
         "--into", type=Path, help="a file whose table between the markers to replace"
     )
     args = parser.parse_args()
-    data = json.loads(args.json.read_text())
-    benchmarks = {b["name"]: b for b in data["benchmarks"]}
+    files = [json.loads(path.read_text()) for path in args.json]
+    benchmarks: Benchmarks = {}
+    for data in files:  # the first file's calibration and figures win
+        for bench in data["benchmarks"]:
+            benchmarks.setdefault(bench["name"], bench)
+    data = files[0]
     text = table(benchmarks)
     cpu = data["machine_info"].get("cpu", {})
     header = (
         f"{cpu.get('brand_raw', 'unknown CPU')}, {cpu.get('count', '?')} cores, "
         f"{data['datetime'][:10]}\n\n"
     )
-    (args.json.parent / "speed.md").write_text(header + text)
+    (args.json[0].parent / "speed.md").write_text(header + text)
     print(header + text, end="")
     if args.into:
         page = args.into.read_text()
