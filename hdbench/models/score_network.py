@@ -14,11 +14,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from hdbench import progress
 from hdbench.models.adam import FlatAdam
 from hdbench.models.layers import initialise_, mlp_body
-from hdbench.models.stacked import StackedMLP, backward, forward, softplus_
+from hdbench.models.stacked import StackedMLP, backward, forward
 
 #: Rows of all K networks evaluated together in a Langevin step: 2,048 × 128 float32 units
 #: (1 MB a layer) stay in a core's L2 cache between the passes of a layer.
@@ -186,7 +187,6 @@ class ScoreHeads:
         self._shape, self._rows = shape, rows
         self._input = torch.empty(num, rows, self.sizes[0])
         self._hidden = [torch.empty(num, rows, size) for size in self.sizes[1:-1]]
-        self._scratch = torch.empty(num, rows, max(self.sizes[1:-1], default=1))
         self._output = torch.empty(num, n, self.sizes[-1])
 
     def outputs(self, x: np.ndarray) -> torch.Tensor:
@@ -204,7 +204,7 @@ class ScoreHeads:
                 h.copy_(x[:, start : start + rows])
                 for i, buffer in enumerate(self._hidden):
                     z = torch.baddbmm(self.biases[i], h, self.transposed[i], out=buffer[:, :rows])
-                    h = softplus_(z, self._scratch[:, :rows, : z.shape[2]])
+                    h = F.softplus(z)
                 out = self._output[:, start : start + rows]
                 torch.baddbmm(self.biases[-1], h, self.transposed[-1], out=out)
         return self._output
