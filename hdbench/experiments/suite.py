@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from joblib import Parallel, delayed
 
 from hdbench import files, progress
 from hdbench.experiments import store
@@ -50,15 +51,22 @@ def run_suite(
         listening = listening_table(folder, runs)
         store.write_table(listening, folder, "listening")
         figures = folder / "figures"
-        plot_metrics(runs, brackets, store.figure_path(figures, "metrics"))
-        plot_listening(listening, store.figure_path(figures, "listening"))
         first_seed = runs[runs["seed"] == runs["seed"].min()]
         finals = {
             (row.oracle, row.method): store.read_run_array(folder, row._asdict(), "samples")
             for row in first_seed.itertuples()
         }
-        plot_final_samples(oracles, sweep.methods, finals, store.figure_path(figures, "samples"))
-        write_speech_samples(oracles, finals, folder / "speech")
+        # Each drawing takes seconds to tens of seconds: they share the workers.
+        Parallel(n_jobs=n_jobs)(
+            [
+                delayed(plot_metrics)(runs, brackets, store.figure_path(figures, "metrics")),
+                delayed(plot_listening)(listening, store.figure_path(figures, "listening")),
+                delayed(plot_final_samples)(
+                    oracles, sweep.methods, finals, store.figure_path(figures, "samples")
+                ),
+                delayed(write_speech_samples)(oracles, finals, folder / "speech"),
+            ]
+        )
         summary = methods_markdown(runs, brackets)
         files.write_text(summary, folder / "summary.md")
     return runs
