@@ -110,6 +110,7 @@ def _draw_and_bracket(oracle: Oracle, folder: Path, num_samples: int) -> pd.Data
     """
     apply_thread_policy()
     import torch  # noqa: F401
+
     plot_oracle(oracle, store.figure_path(folder, oracle.name))
     return bracket_oracle(oracle, num_samples)
 
