@@ -244,6 +244,9 @@ ROWS = [
 
 
 def seconds(value: float) -> str:
+    if value >= 120:
+        minutes, rest = divmod(round(value), 60)
+        return f"{minutes} min {rest} s"
     if value >= 1:
         return f"{value:.2f} s"
     if value >= 1e-3:
