@@ -85,7 +85,7 @@ perf: $(STAMP)
 		$(wildcard $(RESULTS)/perf/suites.json)
 
 # `make bench`, the same suite with the paper's fixed chains, and `make sweep`, timed from
-# fresh folders one after the other (about 45 minutes on 2 cores), into the speed table.
+# fresh folders one after the other (50 minutes on 2 cores: docs/speed.md), into the speed table.
 perf-suites: $(STAMP)
 	mkdir -p $(RESULTS)/perf
 	$(PERF) -m suites --benchmark-json=$(RESULTS)/perf/suites.json
