@@ -57,7 +57,7 @@ discovery: $(STAMP)
 	$(BIN)/hdbench bench --suite discovery --out $(RESULTS)
 
 # Every method on 20 generated discovery oracles × 3 seeds, against the ratings-free baselines;
-# resumable (finished runs are skipped). 17 min on 2 cores (docs/results.md); not part of `make test`.
+# resumable (finished runs are skipped). 15 min on 2 cores (docs/results.md); not part of `make test`.
 families: $(STAMP)
 	$(BIN)/hdbench families benchmarks/families.toml --out $(RESULTS)
 
