@@ -17,7 +17,11 @@ The summary (results/reference/stopping/summary.md) compares, for every referenc
 mean over seeds of stopped − fixed with the metric's tolerance in
 results/reference/reference.csv (the same oracle and method; HumanDiffusion's for its iterative
 variant, whose final chain it is): a method passes when every difference in the bad direction is
-within one tolerance.
+within one tolerance and its stopped chains ran away no more often than its fixed ones.
+
+A fixed chain that runs away (a particle beyond 10⁶) has no snapshots to score, so its stopped
+arm is run as a run with the stopping rule: the same chain, which ran away too unless the
+diagnostic stopped it first. Means compare the seeds on which both arms have the metric.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from hdbench.experiments.reference import REFERENCE_METRICS, read_reference, wor
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.metrics import TruthContext, evaluate
 from hdbench.oracles import load_oracle
+from hdbench.samplers.langevin import SamplerDivergedError
 
 METHODS = ("humandiffusion", "humandiffusion_iter", "data_diffusion", "exact_score")
 #: The reference method whose tolerances judge a method the reduced suite does not run: the
@@ -63,18 +68,44 @@ def paired_rows(oracle_name: str, method: str, seed: int, num_eval_samples: int)
         seed=seed,
         num_eval_samples=num_eval_samples,
     )
+    base = {"oracle": oracle_name, "method": method, "seed": seed}
     # The trace's metrics at every snapshot are not needed here: only two are scored.
     with mock.patch.object(run_module, "trace_table", lambda *_: pd.DataFrame()):
-        result = execute(spec, oracle, context, raise_errors=True)
+        try:
+            result = execute(spec, oracle, context, raise_errors=True)
+        except SamplerDivergedError as error:
+            stopped_spec = spec.model_copy(update={"params": stopping_params(method)})
+            return [
+                {**base, "arm": "stopped", **scored_run(stopped_spec, oracle, context)},
+                {**base, "arm": "fixed", "chain_steps": error.step, "ran_away": True},
+            ]
     stationary = result.row["stationary_at"]
     last = result.row["chain_steps"]
     stopped_at = last if stationary is None else stationary
-    base = {"oracle": oracle_name, "method": method, "seed": seed}
     stopped = evaluate(result.snapshots[stopped_at], context)
+    fixed = evaluate(result.samples, context)
     return [
-        {**base, "arm": "stopped", "chain_steps": stopped_at, **stopped},
-        {**base, "arm": "fixed", "chain_steps": last, **evaluate(result.samples, context)},
+        {**base, "arm": "stopped", "chain_steps": stopped_at, "ran_away": False, **stopped},
+        {**base, "arm": "fixed", "chain_steps": last, "ran_away": False, **fixed},
     ]
+
+
+def stopping_params(method: str) -> dict:
+    """`fixed_params` with the default stopping rule."""
+    return {key: value for key, value in fixed_params(method).items() if key != "stop"}
+
+
+def scored_run(spec: RunSpec, oracle, context: TruthContext) -> dict:
+    """The stop step and metrics of one run, or the step at which its chain ran away."""
+    try:
+        result = execute(spec, oracle, context, raise_errors=True)
+    except SamplerDivergedError as error:
+        return {"chain_steps": error.step, "ran_away": True}
+    return {
+        "chain_steps": result.row["chain_steps"],
+        "ran_away": False,
+        **evaluate(result.samples, context),
+    }
 
 
 def summary(paired: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
@@ -83,13 +114,15 @@ def summary(paired: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for (oracle, method), group in paired.groupby(["oracle", "method"]):
         arms = group.pivot(index="seed", columns="arm")
+        ran_away = arms["ran_away"].fillna(False).astype(bool)
         judged_as = YARDSTICK.get(method, method)
         tolerances = reference[(reference["oracle"] == oracle) & (reference["method"] == judged_as)]
         for ref in tolerances.itertuples():
             compared = ref.metric in REFERENCE_METRICS and ref.metric != "chain_steps"
             if not compared or (ref.metric, "fixed") not in arms:
                 continue
-            stopped, fixed = arms[(ref.metric, "stopped")], arms[(ref.metric, "fixed")]
+            both = arms[[(ref.metric, "stopped"), (ref.metric, "fixed")]].dropna()
+            stopped, fixed = both[(ref.metric, "stopped")], both[(ref.metric, "fixed")]
             worse = worse_by(stopped.mean(), fixed.mean(), ref.direction)
             rows.append(
                 {
@@ -101,8 +134,10 @@ def summary(paired: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
                     "worse_by": worse,
                     "tolerance": ref.tolerance,
                     "within": worse <= ref.tolerance,
-                    "steps_stopped": arms[("chain_steps", "stopped")].mean(),
+                    "steps_stopped": arms[("chain_steps", "stopped")][~ran_away["stopped"]].mean(),
                     "seeds": len(arms),
+                    "ran_away_stopped": int(ran_away["stopped"].sum()),
+                    "ran_away_fixed": int(ran_away["fixed"].sum()),
                 }
             )
     return pd.DataFrame(rows)
@@ -115,6 +150,7 @@ def verdicts(table: pd.DataFrame) -> pd.DataFrame:
     for (oracle, method), group in table.groupby(["oracle", "method"]):
         ratio = group["worse_by"] / group["tolerance"]
         worst = group.loc[ratio.idxmax()]
+        harmless = group["within"].all() and worst.ran_away_stopped <= worst.ran_away_fixed
         rows.append(
             {
                 "oracle": oracle,
@@ -122,7 +158,8 @@ def verdicts(table: pd.DataFrame) -> pd.DataFrame:
                 "seeds": int(worst.seeds),
                 "mean stop step": f"{worst.steps_stopped:,.0f} of 10,000",
                 "closest metric": f"{worst.metric} ({ratio.max():+.2f}× its tolerance)",
-                "stopping is harmless": "yes" if group["within"].all() else "**no**",
+                "ran away, stopped · fixed": f"{worst.ran_away_stopped} · {worst.ran_away_fixed}",
+                "stopping is harmless": "yes" if harmless else "**no**",
             }
         )
     return pd.DataFrame(rows)

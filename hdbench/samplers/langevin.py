@@ -52,7 +52,11 @@ class SamplerDivergedError(HdbenchError):
             f"Langevin diverged at step {step}: {num_bad} particle(s) not finite or beyond "
             f"{RUNAWAY:.0e}"
         )
-        self.step = step
+        self.step, self.num_bad = step, num_bad
+
+    def __reduce__(self) -> tuple[type, tuple[int, int]]:
+        # Rebuilt from its fields, so that it crosses from a worker process intact.
+        return type(self), (self.step, self.num_bad)
 
 
 def within_bounds(x: np.ndarray) -> np.ndarray:

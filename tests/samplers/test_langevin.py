@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 
@@ -65,6 +67,19 @@ def test_a_chain_that_runs_away_while_finite_is_diverged():
     with pytest.raises(SamplerDivergedError, match=r"beyond 1e\+06") as error:
         sampler.sample(lambda x: x, np.full((5, 2), 2.0), np.random.default_rng(0))
     assert 25 <= error.value.step <= 40
+
+
+def test_a_divergence_crosses_a_process_boundary_intact():
+    """Workers (joblib, Dask) send exceptions back pickled: the step, the count and the message
+    must survive the round trip, and the error must not break the pool that unpickles it."""
+    error = SamplerDivergedError(974, 1)
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.step, copy.num_bad, str(copy)) == (
+        SamplerDivergedError,
+        974,
+        1,
+        str(error),
+    )
 
 
 def test_trace_is_called_every_k_steps_and_at_the_end():
