@@ -37,7 +37,7 @@ from hdbench.experiments import run as run_module
 from hdbench.experiments.reference import REFERENCE_METRICS, read_reference, worse_by
 from hdbench.experiments.run import RunSpec, execute
 from hdbench.metrics import TruthContext, evaluate
-from hdbench.oracles import load_oracle
+from hdbench.oracles import Oracle, load_oracle
 from hdbench.samplers.langevin import SamplerDivergedError
 
 METHODS = ("humandiffusion", "humandiffusion_iter", "data_diffusion", "exact_score")
@@ -95,7 +95,7 @@ def stopping_params(method: str) -> dict:
     return {key: value for key, value in fixed_params(method).items() if key != "stop"}
 
 
-def scored_run(spec: RunSpec, oracle, context: TruthContext) -> dict:
+def scored_run(spec: RunSpec, oracle: Oracle, context: TruthContext) -> dict:
     """The stop step and metrics of one run, or the step at which its chain ran away."""
     try:
         result = execute(spec, oracle, context, raise_errors=True)
