@@ -80,11 +80,6 @@ class StackedMLP:
         return len(self.flat)
 
 
-def softplus_and_sigmoid(z: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """softplus(z) = log(1 + e^z) and its derivative sigmoid(z), by torch's kernels."""
-    return F.softplus(z), torch.sigmoid(z)
-
-
 @dataclass(frozen=True, eq=False)
 class Activations:
     """What a forward pass keeps for the backward pass: the input (K, n, in), the activations
@@ -101,9 +96,10 @@ def forward(stack: StackedMLP, inputs: torch.Tensor) -> Activations:
     """Softplus hidden layers, linear output; inputs (K, n, sizes[0])."""
     hidden, slopes, h = [], [], inputs
     for weight, bias in zip(stack.weights[:-1], stack.biases[:-1], strict=True):
-        h, slope = softplus_and_sigmoid(torch.baddbmm(bias, h, weight.transpose(1, 2)))
+        z = torch.baddbmm(bias, h, weight.transpose(1, 2))
+        h = F.softplus(z)
         hidden.append(h)
-        slopes.append(slope)
+        slopes.append(torch.sigmoid(z))  # softplus′(z)
     output = torch.baddbmm(stack.biases[-1], h, stack.weights[-1].transpose(1, 2))
     return Activations(inputs, tuple(hidden), tuple(slopes), output)
 
