@@ -246,7 +246,7 @@ ROWS = [
 def seconds(value: float) -> str:
     if value >= 120:
         minutes, rest = divmod(round(value), 60)
-        return f"{minutes} min {rest} s"
+        return f"{minutes} min {rest} s" if rest else f"{minutes} min"
     if value >= 1:
         return f"{value:.2f} s"
     if value >= 1e-3:
