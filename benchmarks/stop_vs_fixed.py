@@ -110,18 +110,31 @@ def scored_run(spec: RunSpec, oracle: Oracle, context: TruthContext) -> dict:
 
 def summary(paired: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
     """Per (oracle, method, metric): mean stopped − fixed, how much worse that is in the metric's
-    bad direction, the reference tolerance, and whether it is within."""
+    bad direction, the reference tolerance, and whether it is within. A method none of whose
+    seeds could be scored in both arms gets one row with no metric."""
     rows = []
     for (oracle, method), group in paired.groupby(["oracle", "method"]):
         arms = group.pivot(index="seed", columns="arm")
         ran_away = arms["ran_away"].fillna(False).astype(bool)
+        common = {
+            "steps_stopped": arms[("chain_steps", "stopped")][~ran_away["stopped"]].mean(),
+            "seeds": len(arms),
+            "ran_away_stopped": int(ran_away["stopped"].sum()),
+            "ran_away_fixed": int(ran_away["fixed"].sum()),
+        }
         judged_as = YARDSTICK.get(method, method)
         tolerances = reference[(reference["oracle"] == oracle) & (reference["method"] == judged_as)]
-        for ref in tolerances.itertuples():
-            compared = ref.metric in REFERENCE_METRICS and ref.metric != "chain_steps"
-            if not compared or (ref.metric, "fixed") not in arms:
-                continue
-            both = arms[[(ref.metric, "stopped"), (ref.metric, "fixed")]].dropna()
+        compared = [
+            (ref, arms[[(ref.metric, "stopped"), (ref.metric, "fixed")]].dropna())
+            for ref in tolerances.itertuples()
+            if ref.metric in REFERENCE_METRICS
+            and ref.metric != "chain_steps"
+            and (ref.metric, "fixed") in arms
+        ]
+        compared = [(ref, both) for ref, both in compared if len(both)]
+        if not compared:
+            rows.append({"oracle": oracle, "method": method, "metric": None, **common})
+        for ref, both in compared:
             stopped, fixed = both[(ref.metric, "stopped")], both[(ref.metric, "fixed")]
             worse = worse_by(stopped.mean(), fixed.mean(), ref.direction)
             rows.append(
@@ -134,10 +147,7 @@ def summary(paired: pd.DataFrame, reference: pd.DataFrame) -> pd.DataFrame:
                     "worse_by": worse,
                     "tolerance": ref.tolerance,
                     "within": worse <= ref.tolerance,
-                    "steps_stopped": arms[("chain_steps", "stopped")][~ran_away["stopped"]].mean(),
-                    "seeds": len(arms),
-                    "ran_away_stopped": int(ran_away["stopped"].sum()),
-                    "ran_away_fixed": int(ran_away["fixed"].sum()),
+                    **common,
                 }
             )
     return pd.DataFrame(rows)
@@ -147,21 +157,26 @@ def verdicts(table: pd.DataFrame) -> pd.DataFrame:
     """One line per (oracle, method): seeds, mean stop step, the metric closest to (or past) its
     tolerance, as stopped − fixed worse by a multiple of the tolerance, and the verdict."""
     rows = []
-    for (oracle, method), group in table.groupby(["oracle", "method"]):
-        ratio = group["worse_by"] / group["tolerance"]
-        worst = group.loc[ratio.idxmax()]
-        harmless = group["within"].all() and worst.ran_away_stopped <= worst.ran_away_fixed
-        rows.append(
-            {
-                "oracle": oracle,
-                "method": method,
-                "seeds": int(worst.seeds),
-                "mean stop step": f"{worst.steps_stopped:,.0f} of 10,000",
-                "closest metric": f"{worst.metric} ({ratio.max():+.2f}× its tolerance)",
-                "ran away, stopped · fixed": f"{worst.ran_away_stopped} · {worst.ran_away_fixed}",
-                "stopping is harmless": "yes" if harmless else "**no**",
-            }
-        )
+    for (oracle, method), group in table.groupby(["oracle", "method"], dropna=False):
+        first = group.iloc[0]
+        line = {
+            "oracle": oracle,
+            "method": method,
+            "seeds": int(first.seeds),
+            "mean stop step": "—"
+            if pd.isna(first.steps_stopped)
+            else f"{first.steps_stopped:,.0f} of 10,000",
+            "closest metric": "— (no seed scored in both arms)",
+            "ran away, stopped · fixed": f"{first.ran_away_stopped} · {first.ran_away_fixed}",
+            "stopping is harmless": "**unknown**",
+        }
+        if group["metric"].notna().any():
+            ratio = group["worse_by"] / group["tolerance"]
+            worst = group.loc[ratio.idxmax()]
+            harmless = group["within"].all() and first.ran_away_stopped <= first.ran_away_fixed
+            line["closest metric"] = f"{worst.metric} ({ratio.max():+.2f}× its tolerance)"
+            line["stopping is harmless"] = "yes" if harmless else "**no**"
+        rows.append(line)
     return pd.DataFrame(rows)
 
 
@@ -187,7 +202,9 @@ def main() -> None:
     ):
         done = pd.concat([done, pd.DataFrame(rows)], ignore_index=True)
         done.to_csv(path, index=False)
-        print(f"{rows[0]['method']} seed {rows[0]['seed']}: stopped at {rows[0]['chain_steps']}")
+        stopped = rows[0]
+        what = "ran away at step" if stopped["ran_away"] else "stopped at"
+        print(f"{stopped['method']} seed {stopped['seed']}: {what} {stopped['chain_steps']:,.0f}")
     table = summary(done, read_reference())
     text = "\n\n".join(
         [

@@ -75,3 +75,11 @@ def test_a_metric_past_its_tolerance_is_not_harmless(check):
     verdict = check.verdicts(check.summary(paired, reference(0.005))).iloc[0]
     assert verdict["stopping is harmless"] == "**no**"
     assert verdict["closest metric"] == "mmd2 (+4.00× its tolerance)"
+
+
+def test_a_method_whose_seeds_all_ran_away_is_judged_unknown(check):
+    paired = pd.DataFrame([arm(0, "stopped", 974, None), arm(0, "fixed", 974, None)])
+    verdict = check.verdicts(check.summary(paired, reference(0.005))).iloc[0]
+    assert verdict["mean stop step"] == "—"
+    assert verdict["closest metric"] == "— (no seed scored in both arms)"
+    assert verdict["stopping is harmless"] == "**unknown**"
