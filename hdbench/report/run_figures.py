@@ -88,8 +88,14 @@ def plot_convergence(
     if diagnosed:
         checks = trace.dropna(subset=["movement"])
         ax = axes[2]
-        ax.plot(checks["step"], checks["movement"], c=SAMPLE_COLOUR, label="movement since t/2")
-        ax.plot(checks["step"], checks["noise_floor"], c="0.4", ls="--", label="noise floor")
+        # Markers, so that a short chain's single check still shows.
+        dots = {"marker": "o", "ms": 2.5}
+        ax.plot(
+            checks["step"], checks["movement"], c=SAMPLE_COLOUR, label="movement since t/2", **dots
+        )
+        ax.plot(
+            checks["step"], checks["noise_floor"], c="0.4", ls="--", label="noise floor", **dots
+        )
         ax.set_ylabel("sliced W₁ (no truth)")
     for ax in axes:
         if stationary_at is not None and not pd.isna(stationary_at):
